@@ -1,0 +1,3 @@
+from narvaro.cli import main
+
+raise SystemExit(main())

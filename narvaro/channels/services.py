@@ -1,0 +1,259 @@
+"""Every change to the channel register and comment policies, each written to the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from narvaro.channels.lifecycle import TRANSITIONS, activation_problems
+from narvaro.channels.models import (
+    Account,
+    AccountPolicyPublication,
+    CommentPolicy,
+    CommentPolicyVersion,
+)
+from narvaro.core.models import AuditEvent, User
+from narvaro.core.services import audit_record, model_changes, model_snapshot
+
+ACCOUNT_FIELDS = [
+    "unit",
+    "platform",
+    "handle",
+    "display_name",
+    "profile_url",
+    "kind",
+    "officeholder_title",
+    "purpose",
+    "audience",
+    "opened_on",
+    "closed_on",
+    "retention_decision_ref",
+    "dpia_ref",
+    "comment_policy_version",
+    "verification",
+]
+ACCOUNT_M2M = ["responsible", "moderators"]
+
+
+def _m2m_snapshot(account: Account) -> dict[str, list[str]]:
+    if account.pk is None:
+        return {name: [] for name in ACCOUNT_M2M}
+    return {
+        name: sorted(str(person) for person in getattr(account, name).all())
+        for name in ACCOUNT_M2M
+    }
+
+
+def _record_policy_publication(
+    *, account: Account, actor: User | None, on: dt.date | None = None
+) -> None:
+    version = account.comment_policy_version
+    if version is None:
+        return
+    latest = account.policy_publications.order_by("-published_on", "-id").first()
+    if latest is not None and latest.version_id == version.pk:
+        return
+    AccountPolicyPublication.objects.create(
+        account=account,
+        version=version,
+        published_on=on or timezone.localdate(),
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def account_create(*, actor: User | None, **fields: Any) -> Account:
+    """Propose a new account for the register. New accounts always start as proposed."""
+    m2m = {name: fields.pop(name, []) for name in ACCOUNT_M2M}
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"account_create got unknown fields: {sorted(unknown)}")
+    account = Account(state=Account.State.PROPOSED, **fields)
+    account.full_clean()
+    account.save()
+    for name, people in m2m.items():
+        getattr(account, name).set(people)
+    _record_policy_publication(account=account, actor=actor)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=account,
+        unit_id=account.unit_id,
+        summary="account proposed",
+        changes={
+            **{f: [None, _str(getattr(account, f))] for f in ACCOUNT_FIELDS if getattr(account, f)},
+            **{k: [[], v] for k, v in _m2m_snapshot(account).items() if v},
+        },
+    )
+    return account
+
+
+@transaction.atomic
+def account_update(*, actor: User | None, account: Account, **fields: Any) -> Account:
+    """Change register fields. An active account must stay complete (R1)."""
+    before = model_snapshot(account, ACCOUNT_FIELDS)
+    before_m2m = _m2m_snapshot(account)
+    old_unit_id = account.unit_id
+    m2m = {name: fields.pop(name) for name in ACCOUNT_M2M if name in fields}
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"account_update got unknown fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.full_clean()
+    account.save()
+    for name, people in m2m.items():
+        getattr(account, name).set(people)
+    if account.state in (Account.State.ACTIVE, Account.State.CLOSING):
+        problems = activation_problems(account)
+        if problems:
+            # Rolls the whole change back: an active account never loses a register field.
+            raise ValidationError(problems)
+    _record_policy_publication(account=account, actor=actor)
+    diff = model_changes(before, account, ACCOUNT_FIELDS)
+    after_m2m = _m2m_snapshot(account)
+    diff.update({k: [before_m2m[k], after_m2m[k]] for k in ACCOUNT_M2M if before_m2m[k] != after_m2m[k]})
+    if diff:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            target=account,
+            unit_id=account.unit_id,
+            changes=diff,
+        )
+        if old_unit_id != account.unit_id:
+            # The old unit's managers see in their log that the account left them.
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                target=account,
+                unit_id=old_unit_id,
+                summary="account moved to another unit",
+                changes={"unit": diff.get("unit", [])},
+            )
+    return account
+
+
+@transaction.atomic
+def account_transition(
+    *, actor: User | None, account: Account, to_state: str, on: dt.date | None = None
+) -> Account:
+    """Move an account along its lifecycle (proposed → active → closing → closed).
+
+    Activation is refused while a register field is empty or the comment policy version
+    has no publication date. Closing records the closing date.
+    """
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    from_state = account.state
+    if (from_state, to_state) not in TRANSITIONS:
+        raise ValidationError(
+            _("An account cannot go from %(from)s to %(to)s.")
+            % {
+                "from": Account.State(from_state).label,
+                "to": Account.State(to_state).label if to_state in Account.State.values else to_state,
+            }
+        )
+    if to_state == Account.State.ACTIVE:
+        problems = activation_problems(account)
+        if problems:
+            raise ValidationError(problems)
+        _record_policy_publication(account=account, actor=actor, on=on)
+    if to_state == Account.State.CLOSED:
+        account.closed_on = on or timezone.localdate()
+    if to_state == Account.State.ACTIVE:
+        account.closed_on = None
+    account.state = to_state
+    account.full_clean()
+    account.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=account,
+        unit_id=account.unit_id,
+        summary=f"{from_state} → {to_state}",
+        changes={"state": [from_state, to_state]},
+    )
+    return account
+
+
+@transaction.atomic
+def policy_create(
+    *, actor: User | None, name: str, text: str, unit: Any = None, change_note: str = ""
+) -> CommentPolicy:
+    """Create a comment policy with its first version (unpublished)."""
+    policy = CommentPolicy(name=name, unit=unit)
+    policy.full_clean()
+    policy.save()
+    policy_version_add(actor=actor, policy=policy, text=text, change_note=change_note)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=policy,
+        unit_id=policy.unit_id,
+        summary="comment policy created",
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_version_add(
+    *, actor: User | None, policy: CommentPolicy, text: str, change_note: str = ""
+) -> CommentPolicyVersion:
+    """Add a new version of a policy's text. Earlier versions never change."""
+    # Lock the policy row so two editors cannot both write version N+1.
+    CommentPolicy.objects.select_for_update().filter(pk=policy.pk).exists()
+    number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = CommentPolicyVersion(
+        policy=policy, number=number, text=text, change_note=change_note, created_by=actor
+    )
+    version.full_clean()
+    version.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=version,
+        unit_id=policy.unit_id,
+        summary=change_note or f"version {number} written",
+    )
+    return version
+
+
+@transaction.atomic
+def policy_version_publish(
+    *,
+    actor: User | None,
+    version: CommentPolicyVersion,
+    published_at: dt.datetime | None = None,
+    published_url: str = "",
+) -> CommentPolicyVersion:
+    """Record that a version was made public. A publication date, once set, is final."""
+    version = CommentPolicyVersion.objects.select_for_update().select_related("policy").get(
+        pk=version.pk
+    )
+    if version.published_at is not None:
+        raise ValidationError(_("This version was already published."))
+    version.published_at = published_at or timezone.now()
+    version.published_url = published_url
+    version.full_clean()
+    version.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=version,
+        unit_id=version.policy.unit_id,
+        summary="comment policy version published",
+        changes={"published_at": [None, version.published_at.isoformat()]},
+    )
+    return version
+
+
+def _str(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)

@@ -1,0 +1,200 @@
+"""The channel register (accounts) and comment policies."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from narvaro.channels import services
+from narvaro.channels.forms import (
+    AccountFilterForm,
+    AccountForm,
+    CommentPolicyForm,
+    CommentPolicyVersionForm,
+    PublishVersionForm,
+)
+from narvaro.channels.lifecycle import TRANSITIONS, activation_problems, allowed_targets
+from narvaro.channels.models import Account
+from narvaro.channels.selectors import (
+    account_list_for_user,
+    account_policy_history,
+    can_manage_account,
+    can_manage_policy,
+    get_account_for_user,
+    get_policy_for_user,
+    get_policy_version_for_user,
+    policy_list_for_user,
+    policy_versions,
+)
+from narvaro.core.selectors import audit_events_for_object
+from narvaro.lib.htmx import redirect_to, render_page
+from narvaro.lib.paging import paginate, querystring_without_page
+from narvaro.organisation.roles import Capability
+from narvaro.organisation.selectors import unit_access
+
+
+@login_required
+@require_GET
+def account_list(request: HttpRequest) -> HttpResponse:
+    """The channel register, filtered by unit, platform, state and kind."""
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    accounts = account_list_for_user(request.user, **form.filters())
+    managed = unit_access(request.user).unit_ids(Capability.MANAGE)
+    context = {
+        "form": form,
+        "page": paginate(request, accounts),
+        "querystring": querystring_without_page(request),
+        "can_create": managed is None or bool(managed),
+    }
+    return render_page(
+        request, "channels/account_list.html", "channels/partials/account_rows.html", context
+    )
+
+
+@login_required
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    can_manage = can_manage_account(request.user, account)
+    context = {
+        "account": account,
+        "can_manage": can_manage,
+        "transitions": [(to, TRANSITIONS[(account.state, to)]) for to in allowed_targets(account.state)]
+        if can_manage
+        else [],
+        "problems": activation_problems(account) if account.state == Account.State.PROPOSED else {},
+        "policy_history": account_policy_history(account),
+        "history": audit_events_for_object("channels.account", account.pk)[:30],
+    }
+    return render(request, "channels/account_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    managed = unit_access(request.user).unit_ids(Capability.MANAGE)
+    if managed is not None and not managed:
+        raise PermissionDenied
+    form = AccountForm(request.POST or None, user=request.user, initial={"unit": request.GET.get("unit")})
+    if form.is_valid():
+        try:
+            account = services.account_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Account proposed. Fill in every field to activate it."))
+            return redirect_to(request, account.get_absolute_url())
+    return render(request, "channels/account_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk, write=True)
+    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    if form.is_valid():
+        try:
+            services.account_update(actor=request.user, account=account, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect_to(request, account.get_absolute_url())
+    return render(request, "channels/account_form.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_transition(request: HttpRequest, pk: int, state: str) -> HttpResponse:
+    """Move an account to `state`; refusals are shown with what is missing."""
+    account = get_account_for_user(request.user, pk, write=True)
+    if state not in Account.State.values:
+        raise Http404
+    try:
+        services.account_transition(actor=request.user, account=account, to_state=state)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("The account is now %(state)s.") % {"state": Account.State(state).label.lower()}
+        )
+    return redirect_to(request, account.get_absolute_url())
+
+
+@login_required
+@require_GET
+def policy_list(request: HttpRequest) -> HttpResponse:
+    context = {
+        "policies": policy_list_for_user(request.user),
+        "can_create": request.user.is_org_admin
+        or bool(unit_access(request.user).unit_ids(Capability.MANAGE)),
+    }
+    return render(request, "channels/policy_list.html", context)
+
+
+@login_required
+@require_GET
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk)
+    context = {
+        "policy": policy,
+        "versions": policy_versions(policy),
+        "can_manage": can_manage_policy(request.user, policy),
+    }
+    return render(request, "channels/policy_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_create(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_org_admin or unit_access(request.user).unit_ids(Capability.MANAGE)):
+        raise PermissionDenied
+    form = CommentPolicyForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        policy = services.policy_create(actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Comment policy created. Publish it before accounts use it."))
+        return redirect_to(request, policy.get_absolute_url())
+    return render(request, "channels/policy_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_version_create(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_policy_for_user(request.user, pk, write=True)
+    latest = policy_versions(policy).first()
+    form = CommentPolicyVersionForm(request.POST or None, initial={"text": latest.text if latest else ""})
+    if form.is_valid():
+        services.policy_version_add(actor=request.user, policy=policy, **form.cleaned_data)
+        messages.success(request, _("New version saved. It is not published yet."))
+        return redirect_to(request, policy.get_absolute_url())
+    return render(request, "channels/policy_form.html", {"form": form, "policy": policy})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_version_publish(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    version = get_policy_version_for_user(request.user, pk, number, write=True)
+    form = PublishVersionForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.policy_version_publish(actor=request.user, version=version, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Version %(number)s is published.") % {"number": number})
+            return redirect_to(request, reverse("channels:policy_detail", args=[pk]))
+    return render(request, "channels/policy_publish.html", {"form": form, "version": version})
+
+
+@login_required
+@require_GET
+def policy_version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    version = get_policy_version_for_user(request.user, pk, number)
+    return render(request, "channels/policy_version.html", {"version": version})

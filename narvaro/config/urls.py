@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("narvaro.core.urls")),
+    path("units/", include("narvaro.organisation.urls")),
+    path("", include("narvaro.channels.urls")),
+    path("django-admin/", admin.site.urls),
+]

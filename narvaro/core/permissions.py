@@ -1,0 +1,65 @@
+"""Role-only checks (decorators) and the menu flags derived from them.
+
+Object checks are the `get_<entity>_for_user` selectors; these decorators are for pages that
+belong to an organisation-wide role rather than to an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from narvaro.core.models import User
+
+View = Callable[..., HttpResponse]
+
+
+def require_org_admin(view: View) -> View:
+    """Only organisation admins; others get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_org_admin:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def require_audit_reader(view: View) -> View:
+    """Admins, registrars and unit managers (who read their units' events); others get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not shell_flags(request.user)["audit"]:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def shell_flags(user: User) -> dict[str, bool]:
+    """Which sections the signed-in person may open; the menu shows exactly these."""
+    from narvaro.organisation.roles import Capability
+    from narvaro.organisation.selectors import unit_access
+
+    access = unit_access(user)
+    manages = access.unit_ids(Capability.MANAGE)
+    manages_any = manages is None or bool(manages)
+    views = access.unit_ids(Capability.VIEW)
+    views_any = views is None or bool(views)
+    return {
+        "units": views_any,
+        "accounts": views_any,
+        "policies": True,
+        "audit": user.is_org_admin or user.is_registrar or manages_any,
+        "people": user.is_org_admin,
+        "admin": user.is_org_admin,
+    }
