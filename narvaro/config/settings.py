@@ -143,6 +143,7 @@ elif DATABASES["default"]["ENGINE"] not in (
         f"not {DATABASES['default']['ENGINE']}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
@@ -180,6 +181,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = NARVARO_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Front-end packages come from npm (package.json + lock file), never copied by hand.
 NODE_MODULES = Path(env.str("NARVARO_NODE_MODULES", default=str(REPO_DIR / "node_modules")))
 STATICFILES_DIRS = [

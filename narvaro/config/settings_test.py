@@ -21,3 +21,6 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
 AXES_ENABLED = True
+# Browser tests run over plain http on localhost.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -1,0 +1,143 @@
+"""Every URL pattern, requested as each kind of person, answers the status the access model says.
+
+A new URL pattern without a row here fails `test_every_url_pattern_is_in_the_matrix`, so no
+page can be added without deciding who may see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from narvaro.lib.testing import NarvaroTestCase
+from narvaro.organisation.models import Membership
+
+ROLES = ["anonymous", "vera", "bob", "rita", "adam"]
+# anonymous; vera = viewer of unit A; bob = publisher of unit B; rita = registrar; adam = admin
+
+SIGNED_IN = {"anonymous": 302, "vera": 200, "bob": 200, "rita": 200, "adam": 200}
+ADMIN_ONLY = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 403, "adam": 200}
+EVERYONE = dict.fromkeys(ROLES, 200)
+# An object of unit A: vera sees it, bob does not know it exists, rita reads it, adam runs it.
+UNIT_A_READ = {"anonymous": 302, "vera": 200, "bob": 404, "rita": 200, "adam": 200}
+UNIT_A_WRITE = {"anonymous": 302, "vera": 403, "bob": 404, "rita": 403, "adam": 200}
+# Unit B's own objects, from bob's side: he reads but does not manage them.
+UNIT_B_WRITE = {"anonymous": 302, "vera": 404, "bob": 403, "rita": 403, "adam": 200}
+
+
+def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
+    m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
+    m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
+    return {
+        "unit_a": {"pk": case.unit_a.pk},
+        "unit_b": {"pk": case.unit_b.pk},
+        "membership_a": {"pk": m_a.pk},
+        "membership_b": {"pk": m_b.pk},
+        "account_a": {"pk": case.account_a.pk},
+        "account_b": {"pk": case.account_b.pk},
+        "policy": {"pk": case.policy.pk},
+        "policy_version": {"pk": case.policy.pk, "number": 1},
+        "reset": {"uidb64": "MQ", "token": "set-password"},
+    }
+
+
+# (url name, kwargs key or None, expected status per role). GET requests.
+MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
+    ("core:overview", None, SIGNED_IN),
+    ("core:login", None, {"anonymous": 200, "vera": 302, "bob": 302, "rita": 302, "adam": 302}),
+    ("core:logout", None, dict.fromkeys(ROLES, 405)),
+    ("core:password_reset", None, EVERYONE),
+    ("core:password_reset_done", None, EVERYONE),
+    ("core:password_reset_confirm", "reset", EVERYONE),
+    ("core:password_reset_complete", None, EVERYONE),
+    ("core:password_change", None, SIGNED_IN),
+    ("core:two_factor_setup", None, SIGNED_IN),
+    ("core:two_factor_verify", None, SIGNED_IN),
+    ("core:set_language", None, dict.fromkeys(ROLES, 302)),
+    ("core:audit_log", None, {"anonymous": 302, "vera": 403, "bob": 403, "rita": 200, "adam": 200}),
+    ("core:person_list", None, ADMIN_ONLY),
+    ("core:person_create", None, ADMIN_ONLY),
+    ("core:person_edit", "unit_a", ADMIN_ONLY),  # pk of unit_a happens to be a person's pk too
+    ("core:accessibility", None, EVERYONE),
+    ("core:health", None, EVERYONE),
+    ("organisation:unit_list", None, SIGNED_IN),
+    ("organisation:unit_create", None, ADMIN_ONLY),
+    ("organisation:unit_detail", "unit_a", UNIT_A_READ),
+    ("organisation:unit_edit", "unit_a", UNIT_A_WRITE),
+    ("organisation:membership_add", "unit_a", UNIT_A_WRITE),
+    ("organisation:membership_edit", "membership_a", UNIT_A_WRITE),
+    ("organisation:membership_revoke", "membership_a", UNIT_A_WRITE),
+    ("organisation:membership_revoke", "membership_b", UNIT_B_WRITE),
+    ("channels:account_list", None, SIGNED_IN),
+    ("channels:account_create", None, ADMIN_ONLY),
+    ("channels:account_detail", "account_a", UNIT_A_READ),
+    ("channels:account_detail", "account_b", {"anonymous": 302, "vera": 404, "bob": 200, "rita": 200, "adam": 200}),
+    ("channels:account_edit", "account_a", UNIT_A_WRITE),
+    ("channels:account_edit", "account_b", UNIT_B_WRITE),
+    ("channels:policy_list", None, SIGNED_IN),
+    ("channels:policy_create", None, ADMIN_ONLY),
+    ("channels:policy_detail", "policy", SIGNED_IN),
+    ("channels:policy_version_create", "policy", ADMIN_ONLY),
+    ("channels:policy_version_detail", "policy_version", SIGNED_IN),
+    ("channels:policy_version_publish", "policy_version", ADMIN_ONLY),
+    ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
+]
+
+# POST-only actions: (url name, kwargs, expected status per role).
+POST_MATRIX: list[tuple[str, dict[str, Any], dict[str, int]]] = []
+
+
+def _all_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= _all_url_names(entry, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(prefix + entry.name)
+    return names
+
+
+class AccessMatrixTests(NarvaroTestCase):
+    def test_every_url_pattern_is_in_the_matrix(self) -> None:
+        covered = {name for name, _, _ in MATRIX} | {"channels:account_transition"}
+        own = {name for name in _all_url_names() if not name.startswith("admin:")}
+        self.assertEqual(own - covered, set(), "URL patterns without an access rule")
+
+    def test_each_role_gets_the_expected_status_on_every_page(self) -> None:
+        kwargs = url_kwargs(self)
+        clients = {role: self.client_for(None if role == "anonymous" else getattr(self, role)) for role in ROLES}
+        failures = []
+        for name, key, expected in MATRIX:
+            url = reverse(name, kwargs=kwargs[key] if key else None)
+            for role in ROLES:
+                status = clients[role].get(url).status_code
+                if status != expected[role]:
+                    failures.append(f"{role} GET {url} ({name}): {status}, expected {expected[role]}")
+        self.assertEqual(failures, [])
+
+    def test_state_changes_answer_404_to_those_who_cannot_see_the_account(self) -> None:
+        url = reverse("channels:account_transition", args=[self.account_a.pk, "closing"])
+        expected = {"anonymous": 302, "vera": 403, "bob": 404, "rita": 403}
+        for role, status in expected.items():
+            client = self.client_for(None if role == "anonymous" else getattr(self, role))
+            self.assertEqual(client.post(url).status_code, status, role)
+        self.account_a.refresh_from_db()
+        self.assertEqual(self.account_a.state, "proposed")
+
+    def test_a_get_cannot_change_an_account_state(self) -> None:
+        url = reverse("channels:account_transition", args=[self.account_a.pk, "active"])
+        self.assertEqual(self.client_for(self.adam).get(url).status_code, 405)
+
+    def test_django_admin_model_pages_are_for_admins_only(self) -> None:
+        for model in admin.site._registry:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            self.assertEqual(self.client_for(self.adam).get(url).status_code, 200, url)
+            self.assertEqual(self.client_for(self.rita).get(url).status_code, 302, url)
+
+    def test_unknown_objects_answer_404_even_to_admins(self) -> None:
+        client = self.client_for(self.adam)
+        for name in ["organisation:unit_detail", "channels:account_detail", "channels:policy_detail"]:
+            self.assertEqual(client.get(reverse(name, args=[999999])).status_code, 404, name)
