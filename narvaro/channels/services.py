@@ -97,9 +97,14 @@ def account_create(*, actor: User | None, **fields: Any) -> Account:
 @transaction.atomic
 def account_update(*, actor: User | None, account: Account, **fields: Any) -> Account:
     """Change register fields. An active account must stay complete (R1)."""
-    before = model_snapshot(account, ACCOUNT_FIELDS)
+    # Lock the row and take its current state: the caller's object may be stale, and saving
+    # a stale state would silently undo a lifecycle transition made meanwhile.
+    stored = Account.objects.select_for_update().get(pk=account.pk)
+    account.state = stored.state
+    # Compare with the stored row: a ModelForm has already written the new values onto `account`.
+    before = model_snapshot(stored, ACCOUNT_FIELDS)
     before_m2m = _m2m_snapshot(account)
-    old_unit_id = account.unit_id
+    old_unit_id = stored.unit_id
     m2m = {name: fields.pop(name) for name in ACCOUNT_M2M if name in fields}
     unknown = set(fields) - set(ACCOUNT_FIELDS)
     if unknown:
@@ -107,7 +112,7 @@ def account_update(*, actor: User | None, account: Account, **fields: Any) -> Ac
     for name, value in fields.items():
         setattr(account, name, value)
     account.full_clean()
-    account.save()
+    account.save(update_fields=[*ACCOUNT_FIELDS, "updated_at"])
     for name, people in m2m.items():
         getattr(account, name).set(people)
     if account.state in (Account.State.ACTIVE, Account.State.CLOSING):

@@ -55,7 +55,7 @@ DEBUG = env.bool("NARVARO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("NARVARO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("NARVARO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("NARVARO_SITE_URL", default="http://127.0.0.1:8000")
-ORGANISATION_NAME = env.str("NARVARO_ORGANISATION_NAME", default="Narvaro")
+ORGANISATION_NAME = env.str("NARVARO_ORGANISATION_NAME", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

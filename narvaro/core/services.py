@@ -119,7 +119,8 @@ def user_update(
 ) -> User:
     """Change a person's details or organisation-wide role; role changes are logged as grants."""
     tracked = ["first_name", "last_name", "email", "title", "org_role", "is_active"]
-    before = model_snapshot(user, tracked)
+    # Compare with the stored row: a ModelForm has already written the new values onto `user`.
+    before = model_snapshot(User.objects.get(pk=user.pk), tracked)
     for name, value in fields.items():
         if name not in tracked:
             raise ValueError(f"user_update cannot change {name!r}")

@@ -142,14 +142,14 @@ def unit_tree_for_user(user: User) -> list[TreeRow]:
 
 
 def unit_ancestors(unit: Unit) -> list[Unit]:
-    """The chain from the root down to `unit`'s parent (for breadcrumbs)."""
-    parents = dict(Unit.objects.values_list("id", "parent_id"))
-    names = dict(Unit.objects.values_list("id", "name"))
+    """The chain from the root down to `unit`'s parent (for breadcrumbs), from one query."""
+    rows = {uid: (parent, name) for uid, parent, name in Unit.objects.values_list("id", "parent_id", "name")}
     chain: list[Unit] = []
     current = unit.parent_id
-    while current is not None and len(chain) < 100:
-        chain.append(Unit(id=current, name=names[current], parent_id=parents[current]))
-        current = parents[current]
+    while current is not None and current in rows and len(chain) < len(rows):
+        parent, name = rows[current]
+        chain.append(Unit(id=current, name=name, parent_id=parent))
+        current = parent
     return list(reversed(chain))
 
 

@@ -35,7 +35,8 @@ def unit_create(*, actor: User | None, **fields: Any) -> Unit:
 @transaction.atomic
 def unit_update(*, actor: User | None, unit: Unit, **fields: Any) -> Unit:
     """Change a unit. Moving it below itself or one of its own subunits is refused."""
-    before = model_snapshot(unit, UNIT_FIELDS)
+    # Compare with the stored row: a ModelForm has already written the new values onto `unit`.
+    before = model_snapshot(Unit.objects.select_for_update().get(pk=unit.pk), UNIT_FIELDS)
     for name, value in fields.items():
         if name not in UNIT_FIELDS:
             raise ValueError(f"unit_update cannot change {name!r}")

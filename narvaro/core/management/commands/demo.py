@@ -87,8 +87,13 @@ class Command(BaseCommand):
 
     def _run_server_and_worker(self, console: Console, bind: str) -> None:
         narvaro = [sys.executable, "-m", "narvaro"]
-        server = subprocess.Popen([*narvaro, "serve", "--bind", bind])  # noqa: S603
-        worker = subprocess.Popen([*narvaro, "worker"])  # noqa: S603
+        env = os.environ.copy()
+        env.setdefault("NARVARO_ORGANISATION_NAME", ORGANISATION)
+        # The demo is served over plain http on this machine, where secure cookies would
+        # keep browsers other than Chromium from signing in.
+        env.setdefault("NARVARO_SECURE_COOKIES", "false")
+        server = subprocess.Popen([*narvaro, "serve", "--bind", bind], env=env)  # noqa: S603
+        worker = subprocess.Popen([*narvaro, "worker"], env=env)  # noqa: S603
         children = [server, worker]
 
         def stop(*_: Any) -> None:
