@@ -25,7 +25,9 @@ def main() -> int:
         untranslated = po.untranslated_entries()
         fuzzy = po.fuzzy_entries()
         for entry in untranslated[:20]:
-            print(f"{rel}: untranslated: {entry.msgid!r} ({entry.occurrences[:1]})", file=sys.stderr)
+            print(
+                f"{rel}: untranslated: {entry.msgid!r} ({entry.occurrences[:1]})", file=sys.stderr
+            )
         for entry in fuzzy[:20]:
             print(f"{rel}: fuzzy: {entry.msgid!r}", file=sys.stderr)
         mo_path = po_path.with_suffix(".mo")
@@ -41,10 +43,13 @@ def main() -> int:
                 if compiled.get((e.msgctxt, e.msgid)) != (e.msgstr or e.msgstr_plural.get(0, ""))
             ]
             for msgid in stale[:20]:
-                print(f"{rel}: .mo is out of date for {msgid!r}; run `make messages`", file=sys.stderr)
+                print(
+                    f"{rel}: .mo is out of date for {msgid!r}; run `make messages`", file=sys.stderr
+                )
             failed |= bool(stale)
         failed |= bool(untranslated or fuzzy)
-        print(f"{rel}: {len(po.translated_entries())} translated, {len(untranslated)} untranslated, {len(fuzzy)} fuzzy")
+        counts = f"{len(po.translated_entries())} translated, {len(untranslated)} untranslated"
+        print(f"{rel}: {counts}, {len(fuzzy)} fuzzy")
     return 1 if failed else 0
 
 

@@ -73,7 +73,11 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("channels:account_list", None, SIGNED_IN),
     ("channels:account_create", None, ADMIN_ONLY),
     ("channels:account_detail", "account_a", UNIT_A_READ),
-    ("channels:account_detail", "account_b", {"anonymous": 302, "vera": 404, "bob": 200, "rita": 200, "adam": 200}),
+    (
+        "channels:account_detail",
+        "account_b",
+        {"anonymous": 302, "vera": 404, "bob": 200, "rita": 200, "adam": 200},
+    ),
     ("channels:account_edit", "account_a", UNIT_A_WRITE),
     ("channels:account_edit", "account_b", UNIT_B_WRITE),
     ("channels:policy_list", None, SIGNED_IN),
@@ -108,14 +112,19 @@ class AccessMatrixTests(NarvaroTestCase):
 
     def test_each_role_gets_the_expected_status_on_every_page(self) -> None:
         kwargs = url_kwargs(self)
-        clients = {role: self.client_for(None if role == "anonymous" else getattr(self, role)) for role in ROLES}
+        clients = {
+            role: self.client_for(None if role == "anonymous" else getattr(self, role))
+            for role in ROLES
+        }
         failures = []
         for name, key, expected in MATRIX:
             url = reverse(name, kwargs=kwargs[key] if key else None)
             for role in ROLES:
                 status = clients[role].get(url).status_code
                 if status != expected[role]:
-                    failures.append(f"{role} GET {url} ({name}): {status}, expected {expected[role]}")
+                    failures.append(
+                        f"{role} GET {url} ({name}): {status}, expected {expected[role]}"
+                    )
         self.assertEqual(failures, [])
 
     def test_state_changes_answer_404_to_those_who_cannot_see_the_account(self) -> None:
@@ -139,5 +148,9 @@ class AccessMatrixTests(NarvaroTestCase):
 
     def test_unknown_objects_answer_404_even_to_admins(self) -> None:
         client = self.client_for(self.adam)
-        for name in ["organisation:unit_detail", "channels:account_detail", "channels:policy_detail"]:
+        for name in [
+            "organisation:unit_detail",
+            "channels:account_detail",
+            "channels:policy_detail",
+        ]:
             self.assertEqual(client.get(reverse(name, args=[999999])).status_code, 404, name)

@@ -1,6 +1,11 @@
 from django.contrib import admin
 
-from narvaro.channels.models import Account, AccountPolicyPublication, CommentPolicy, CommentPolicyVersion
+from narvaro.channels.models import (
+    Account,
+    AccountPolicyPublication,
+    CommentPolicy,
+    CommentPolicyVersion,
+)
 
 
 @admin.register(Account)

@@ -79,7 +79,9 @@ class AccountFilterForm(forms.Form):
     """Filters on the account list. Every field is optional."""
 
     q = forms.CharField(label=_("Search"), required=False)
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False, empty_label=_("All units"))
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=None, required=False, empty_label=_("All units")
+    )
     platform = forms.ChoiceField(label=_("Platform"), required=False)
     state = forms.ChoiceField(label=_("State"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
@@ -133,5 +135,3 @@ class PublishVersionForm(forms.Form):
         required=False,
         help_text=_("Where the public can read this version, e.g. on the website."),
     )
-
-

@@ -76,7 +76,9 @@ class CommentPolicyVersion(models.Model):
         _("published"),
         null=True,
         blank=True,
-        help_text=_("When this version was made public (on the website and linked from the accounts)."),
+        help_text=_(
+            "When this version was made public (on the website and linked from the accounts)."
+        ),
     )
     published_url = models.URLField(_("public address"), blank=True)
 
@@ -126,7 +128,9 @@ class Account(TimeStampedModel):
     handle = models.CharField(
         _("handle"),
         max_length=200,
-        help_text=_("As the platform writes it, e.g. @bibliotek@mastodon.example or bibliotek.example.se"),
+        help_text=_(
+            "As the platform writes it, e.g. @bibliotek@mastodon.example or bibliotek.example.se"
+        ),
     )
     display_name = models.CharField(_("display name"), max_length=200, blank=True)
     profile_url = models.URLField(_("profile address"), blank=True)

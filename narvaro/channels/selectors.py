@@ -14,7 +14,9 @@ from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access, unit_children_map, unit_subtree_ids
 
 
-def _scope_to_units(accounts: QuerySet[Account], user: User, capability: Capability) -> QuerySet[Account]:
+def _scope_to_units(
+    accounts: QuerySet[Account], user: User, capability: Capability
+) -> QuerySet[Account]:
     ids = unit_access(user).unit_ids(capability)
     return accounts if ids is None else accounts.filter(unit_id__in=ids)
 
@@ -31,7 +33,9 @@ def account_list_for_user(
 ) -> QuerySet[Account]:
     """The accounts `user` may see (those of units they hold a role in, and below), filtered."""
     accounts = _scope_to_units(
-        Account.objects.select_related("unit", "comment_policy_version__policy"), user, Capability.VIEW
+        Account.objects.select_related("unit", "comment_policy_version__policy"),
+        user,
+        Capability.VIEW,
     )
     if unit:
         unit_ids = unit_subtree_ids({unit}, unit_children_map()) if include_subunits else {unit}
@@ -91,14 +95,16 @@ def account_state_counts_for_user(user: User) -> list[StateCount]:
         .annotate(n=Count("id"))
         .values_list("state", "n")
     )
-    return [StateCount(state, str(label), rows.get(state, 0)) for state, label in Account.State.choices]
+    return [
+        StateCount(state, str(label), rows.get(state, 0)) for state, label in Account.State.choices
+    ]
 
 
 def accounts_needing_attention(user: User) -> QuerySet[Account]:
     """Proposed accounts in units `user` manages: they wait for register fields or activation."""
-    return _scope_to_units(
-        Account.objects.select_related("unit"), user, Capability.MANAGE
-    ).filter(state=Account.State.PROPOSED)
+    return _scope_to_units(Account.objects.select_related("unit"), user, Capability.MANAGE).filter(
+        state=Account.State.PROPOSED
+    )
 
 
 def account_by_handle(platform: str, handle: str) -> Account | None:
@@ -121,7 +127,9 @@ def can_manage_policy(user: User, policy: CommentPolicy) -> bool:
     """Admins manage every policy; a unit's managers manage the unit's own policies."""
     if user.is_org_admin:
         return True
-    return policy.unit_id is not None and unit_access(user).allows(policy.unit_id, Capability.MANAGE)
+    return policy.unit_id is not None and unit_access(user).allows(
+        policy.unit_id, Capability.MANAGE
+    )
 
 
 def get_policy_for_user(user: User, pk: int, *, write: bool = False) -> CommentPolicy:

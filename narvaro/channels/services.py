@@ -45,8 +45,7 @@ def _m2m_snapshot(account: Account) -> dict[str, list[str]]:
     if account.pk is None:
         return {name: [] for name in ACCOUNT_M2M}
     return {
-        name: sorted(str(person) for person in getattr(account, name).all())
-        for name in ACCOUNT_M2M
+        name: sorted(str(person) for person in getattr(account, name).all()) for name in ACCOUNT_M2M
     }
 
 
@@ -123,7 +122,9 @@ def account_update(*, actor: User | None, account: Account, **fields: Any) -> Ac
     _record_policy_publication(account=account, actor=actor)
     diff = model_changes(before, account, ACCOUNT_FIELDS)
     after_m2m = _m2m_snapshot(account)
-    diff.update({k: [before_m2m[k], after_m2m[k]] for k in ACCOUNT_M2M if before_m2m[k] != after_m2m[k]})
+    diff.update(
+        {k: [before_m2m[k], after_m2m[k]] for k in ACCOUNT_M2M if before_m2m[k] != after_m2m[k]}
+    )
     if diff:
         audit_record(
             actor=actor,
@@ -161,7 +162,9 @@ def account_transition(
             _("An account cannot go from %(from)s to %(to)s.")
             % {
                 "from": Account.State(from_state).label,
-                "to": Account.State(to_state).label if to_state in Account.State.values else to_state,
+                "to": Account.State(to_state).label
+                if to_state in Account.State.values
+                else to_state,
             }
         )
     if to_state == Account.State.ACTIVE:
@@ -238,8 +241,8 @@ def policy_version_publish(
     published_url: str = "",
 ) -> CommentPolicyVersion:
     """Record that a version was made public. A publication date, once set, is final."""
-    version = CommentPolicyVersion.objects.select_for_update().select_related("policy").get(
-        pk=version.pk
+    version = (
+        CommentPolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
     )
     if version.published_at is not None:
         raise ValidationError(_("This version was already published."))

@@ -9,12 +9,20 @@ urlpatterns = [
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
-    path("accounts/<int:pk>/state/<str:state>/", views.account_transition, name="account_transition"),
+    path(
+        "accounts/<int:pk>/state/<str:state>/", views.account_transition, name="account_transition"
+    ),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/new/", views.policy_create, name="policy_create"),
     path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
-    path("policies/<int:pk>/versions/new/", views.policy_version_create, name="policy_version_create"),
-    path("policies/<int:pk>/versions/<int:number>/", views.policy_version_detail, name="policy_version_detail"),
+    path(
+        "policies/<int:pk>/versions/new/", views.policy_version_create, name="policy_version_create"
+    ),
+    path(
+        "policies/<int:pk>/versions/<int:number>/",
+        views.policy_version_detail,
+        name="policy_version_detail",
+    ),
     path(
         "policies/<int:pk>/versions/<int:number>/publish/",
         views.policy_version_publish,

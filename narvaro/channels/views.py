@@ -65,7 +65,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "account": account,
         "can_manage": can_manage,
-        "transitions": [(to, TRANSITIONS[(account.state, to)]) for to in allowed_targets(account.state)]
+        "transitions": [
+            (to, TRANSITIONS[(account.state, to)]) for to in allowed_targets(account.state)
+        ]
         if can_manage
         else [],
         "problems": activation_problems(account) if account.state == Account.State.PROPOSED else {},
@@ -81,7 +83,9 @@ def account_create(request: HttpRequest) -> HttpResponse:
     managed = unit_access(request.user).unit_ids(Capability.MANAGE)
     if managed is not None and not managed:
         raise PermissionDenied
-    form = AccountForm(request.POST or None, user=request.user, initial={"unit": request.GET.get("unit")})
+    form = AccountForm(
+        request.POST or None, user=request.user, initial={"unit": request.GET.get("unit")}
+    )
     if form.is_valid():
         try:
             account = services.account_create(actor=request.user, **form.cleaned_data)
@@ -123,7 +127,8 @@ def account_transition(request: HttpRequest, pk: int, state: str) -> HttpRespons
             messages.error(request, message)
     else:
         messages.success(
-            request, _("The account is now %(state)s.") % {"state": Account.State(state).label.lower()}
+            request,
+            _("The account is now %(state)s.") % {"state": Account.State(state).label.lower()},
         )
     return redirect_to(request, account.get_absolute_url())
 
@@ -169,7 +174,9 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 def policy_version_create(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, write=True)
     latest = policy_versions(policy).first()
-    form = CommentPolicyVersionForm(request.POST or None, initial={"text": latest.text if latest else ""})
+    form = CommentPolicyVersionForm(
+        request.POST or None, initial={"text": latest.text if latest else ""}
+    )
     if form.is_valid():
         services.policy_version_add(actor=request.user, policy=policy, **form.cleaned_data)
         messages.success(request, _("New version saved. It is not published yet."))
@@ -184,7 +191,9 @@ def policy_version_publish(request: HttpRequest, pk: int, number: int) -> HttpRe
     form = PublishVersionForm(request.POST or None)
     if form.is_valid():
         try:
-            services.policy_version_publish(actor=request.user, version=version, **form.cleaned_data)
+            services.policy_version_publish(
+                actor=request.user, version=version, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

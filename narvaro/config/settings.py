@@ -198,9 +198,7 @@ MEDIA_URL = "media/"
 # Background work: Django's Tasks API (django-tasks backport) on the database backend.
 TASKS = {
     "default": {
-        "BACKEND": env.str(
-            "NARVARO_TASK_BACKEND", default="django_tasks_db.DatabaseBackend"
-        ),
+        "BACKEND": env.str("NARVARO_TASK_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
 

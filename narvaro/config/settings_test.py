@@ -9,7 +9,7 @@ import tempfile
 os.environ.setdefault("NARVARO_HOME", tempfile.mkdtemp(prefix="narvaro-test-"))
 os.environ.setdefault("NARVARO_SECRET_KEY", "test-secret-key-not-for-production")
 
-from narvaro.config.settings import *  # noqa: E402,F403
+from narvaro.config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -11,7 +11,6 @@ from base64 import b32encode
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 
 from narvaro.channels import services as channel_services
 from narvaro.channels.models import Account, CommentPolicy
@@ -26,40 +25,168 @@ ORGANISATION = "Strandviks kommun"
 
 # slug, name, parent slug, description, audience, voice
 UNITS = [
-    ("kommunledning", "Kommunledningen", None, "Kommunstyrelsens förvaltning och kommunikationsenheten.", "Alla invånare, media och företag i Strandvik.", "Saklig, tydlig och öppen."),
-    ("kultur", "Kultur och fritid", "kommunledning", "Bibliotek, museum, kulturskola och fritidsgårdar.", "Invånare och besökare som är intresserade av kultur.", "Inbjudande och personlig."),
-    ("bibliotek", "Biblioteket", "kultur", "Stadsbiblioteket och tre filialer.", "Låntagare, barnfamiljer, studenter.", "Vänlig och nyfiken, gärna med boktips."),
-    ("museum", "Strandviks museum", "kultur", "Kulturhistoriskt museum och arkiv.", "Besökare, forskare, skolklasser.", "Kunnig och berättande."),
-    ("skola", "Utbildning", "kommunledning", "Förskolor, grundskolor och gymnasiet.", "Vårdnadshavare och elever.", "Trygg, tydlig och snabb vid störningar."),
-    ("gata-park", "Gata och park", "kommunledning", "Vägar, snöröjning, parker och lekplatser.", "Alla som rör sig i kommunen.", "Rak och praktisk, med aktuella störningar."),
-    ("raddningstjanst", "Räddningstjänsten", "kommunledning", "Räddningstjänst och krisberedskap.", "Alla invånare, särskilt vid kris.", "Lugn, saklig och handlingsinriktad."),
-    ("socialtjanst", "Socialtjänsten", "kommunledning", "Individ- och familjeomsorg, äldreomsorg.", "Invånare som behöver stöd och deras anhöriga.", "Respektfull; aldrig enskilda ärenden i kanalen."),
+    (
+        "kommunledning",
+        "Kommunledningen",
+        None,
+        "Kommunstyrelsens förvaltning och kommunikationsenheten.",
+        "Alla invånare, media och företag i Strandvik.",
+        "Saklig, tydlig och öppen.",
+    ),
+    (
+        "kultur",
+        "Kultur och fritid",
+        "kommunledning",
+        "Bibliotek, museum, kulturskola och fritidsgårdar.",
+        "Invånare och besökare som är intresserade av kultur.",
+        "Inbjudande och personlig.",
+    ),
+    (
+        "bibliotek",
+        "Biblioteket",
+        "kultur",
+        "Stadsbiblioteket och tre filialer.",
+        "Låntagare, barnfamiljer, studenter.",
+        "Vänlig och nyfiken, gärna med boktips.",
+    ),
+    (
+        "museum",
+        "Strandviks museum",
+        "kultur",
+        "Kulturhistoriskt museum och arkiv.",
+        "Besökare, forskare, skolklasser.",
+        "Kunnig och berättande.",
+    ),
+    (
+        "skola",
+        "Utbildning",
+        "kommunledning",
+        "Förskolor, grundskolor och gymnasiet.",
+        "Vårdnadshavare och elever.",
+        "Trygg, tydlig och snabb vid störningar.",
+    ),
+    (
+        "gata-park",
+        "Gata och park",
+        "kommunledning",
+        "Vägar, snöröjning, parker och lekplatser.",
+        "Alla som rör sig i kommunen.",
+        "Rak och praktisk, med aktuella störningar.",
+    ),
+    (
+        "raddningstjanst",
+        "Räddningstjänsten",
+        "kommunledning",
+        "Räddningstjänst och krisberedskap.",
+        "Alla invånare, särskilt vid kris.",
+        "Lugn, saklig och handlingsinriktad.",
+    ),
+    (
+        "socialtjanst",
+        "Socialtjänsten",
+        "kommunledning",
+        "Individ- och familjeomsorg, äldreomsorg.",
+        "Invånare som behöver stöd och deras anhöriga.",
+        "Respektfull; aldrig enskilda ärenden i kanalen.",
+    ),
 ]
 
 # platform, handle, unit slug, display name, kind, office, state
 ACCOUNTS = [
-    ("mastodon", "@strandvik@social.example", "kommunledning", "Strandviks kommun", "unit", "", "active"),
+    (
+        "mastodon",
+        "@strandvik@social.example",
+        "kommunledning",
+        "Strandviks kommun",
+        "unit",
+        "",
+        "active",
+    ),
     ("bluesky", "strandvik.example.se", "kommunledning", "Strandviks kommun", "unit", "", "active"),
     ("facebook", "strandvikskommun", "kommunledning", "Strandviks kommun", "unit", "", "active"),
     ("instagram", "strandvikskommun", "kommunledning", "Strandviks kommun", "unit", "", "active"),
     ("x", "@strandvik", "kommunledning", "Strandviks kommun", "unit", "", "closing"),
-    ("mastodon", "@kommundirektoren@social.example", "kommunledning", "Kommundirektören", "role", "Kommundirektör", "proposed"),
+    (
+        "mastodon",
+        "@kommundirektoren@social.example",
+        "kommunledning",
+        "Kommundirektören",
+        "role",
+        "Kommundirektör",
+        "proposed",
+    ),
     ("instagram", "strandvik_kultur", "kultur", "Kultur i Strandvik", "unit", "", "active"),
     ("facebook", "kulturistrandvik", "kultur", "Kultur i Strandvik", "unit", "", "active"),
-    ("mastodon", "@bibliotek@social.example", "bibliotek", "Strandviks bibliotek", "unit", "", "active"),
-    ("bluesky", "bibliotek.strandvik.example.se", "bibliotek", "Strandviks bibliotek", "unit", "", "active"),
+    (
+        "mastodon",
+        "@bibliotek@social.example",
+        "bibliotek",
+        "Strandviks bibliotek",
+        "unit",
+        "",
+        "active",
+    ),
+    (
+        "bluesky",
+        "bibliotek.strandvik.example.se",
+        "bibliotek",
+        "Strandviks bibliotek",
+        "unit",
+        "",
+        "active",
+    ),
     ("instagram", "strandviksbibliotek", "bibliotek", "Strandviks bibliotek", "unit", "", "active"),
     ("facebook", "strandviksmuseum", "museum", "Strandviks museum", "unit", "", "active"),
     ("instagram", "strandviksmuseum", "museum", "Strandviks museum", "unit", "", "active"),
-    ("bluesky", "museum.strandvik.example.se", "museum", "Strandviks museum", "unit", "", "proposed"),
+    (
+        "bluesky",
+        "museum.strandvik.example.se",
+        "museum",
+        "Strandviks museum",
+        "unit",
+        "",
+        "proposed",
+    ),
     ("facebook", "utbildningstrandvik", "skola", "Utbildning i Strandvik", "unit", "", "active"),
     ("instagram", "strandvik_gymnasiet", "skola", "Strandviksgymnasiet", "unit", "", "active"),
     ("x", "@strandvik_gata", "gata-park", "Gata och park Strandvik", "unit", "", "closed"),
-    ("mastodon", "@gatapark@social.example", "gata-park", "Gata och park Strandvik", "unit", "", "active"),
-    ("facebook", "raddningstjanstenstrandvik", "raddningstjanst", "Räddningstjänsten Strandvik", "unit", "", "active"),
+    (
+        "mastodon",
+        "@gatapark@social.example",
+        "gata-park",
+        "Gata och park Strandvik",
+        "unit",
+        "",
+        "active",
+    ),
+    (
+        "facebook",
+        "raddningstjanstenstrandvik",
+        "raddningstjanst",
+        "Räddningstjänsten Strandvik",
+        "unit",
+        "",
+        "active",
+    ),
     ("x", "@strandvik_rtj", "raddningstjanst", "Räddningstjänsten Strandvik", "unit", "", "active"),
-    ("bluesky", "raddning.strandvik.example.se", "raddningstjanst", "Räddningstjänsten Strandvik", "unit", "", "active"),
-    ("facebook", "socialtjanstenstrandvik", "socialtjanst", "Socialtjänsten Strandvik", "unit", "", "proposed"),
+    (
+        "bluesky",
+        "raddning.strandvik.example.se",
+        "raddningstjanst",
+        "Räddningstjänsten Strandvik",
+        "unit",
+        "",
+        "active",
+    ),
+    (
+        "facebook",
+        "socialtjanstenstrandvik",
+        "socialtjanst",
+        "Socialtjänsten Strandvik",
+        "unit",
+        "",
+        "proposed",
+    ),
 ]
 
 # username, first name, last name, organisation-wide role, (unit slug, unit role, needs approval)
@@ -219,5 +346,3 @@ def _demo_second_factor(person: User) -> tuple[str, tuple[str, ...]]:
         device = two_factor.totp_device_create_confirmed(user=person)
     codes = tuple(two_factor.backup_codes_create(user=person, count=5))
     return b32encode(device.bin_key).decode().rstrip("="), codes
-
-

@@ -75,7 +75,9 @@ def scheduler_tick(now: dt.datetime | None = None) -> list[str]:
             try:
                 task = import_string(job.task_path)
             except ImportError:
-                logger.error("scheduled job %s names a task that does not exist: %s", job.name, job.task_path)
+                logger.error(
+                    "scheduled job %s names a task that does not exist: %s", job.name, job.task_path
+                )
                 continue
             result = task.enqueue()
             ScheduledJob.objects.filter(pk=job.pk).update(last_result_id=str(result.id))

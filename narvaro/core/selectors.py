@@ -42,16 +42,14 @@ def audit_events_for_object(target_type: str, target_id: int | str) -> QuerySet[
 
 def user_list_for_user(user: User) -> QuerySet[User]:
     """People `user` may list: admins see everyone; managers see everyone to pick members from."""
-    from narvaro.organisation.roles import Capability
-    from narvaro.organisation.selectors import unit_access
-
     from django.db.models import Exists, OuterRef
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from narvaro.organisation.roles import Capability
+    from narvaro.organisation.selectors import unit_access
+
     people = User.objects.annotate(
-        has_authenticator=Exists(
-            TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-        )
+        has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
     )
     if user.is_org_admin or unit_access(user).unit_ids(Capability.MANAGE):
         return people

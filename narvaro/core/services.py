@@ -148,16 +148,29 @@ def _apply_org_role_flags(user: User) -> None:
 
 
 def password_reset_send(*, request: HttpRequest, user: User) -> None:
-    """E-mail `user` a link to set their password (the same mail as "forgot password")."""
-    from django.contrib.auth.forms import PasswordResetForm
+    """E-mail `user` a link to choose a password (also for new people without one).
+
+    Django's PasswordResetForm skips people without a usable password, which is exactly
+    the new person an admin has just added, so the mail is built here from the same parts.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.contrib.sites.shortcuts import get_current_site
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
 
     if not user.email:
         return
-    form = PasswordResetForm({"email": user.email})
-    if form.is_valid():
-        form.save(
-            request=request,
-            use_https=request.is_secure(),
-            email_template_name="core/email/password_reset.txt",
-            subject_template_name="core/email/password_reset_subject.txt",
-        )
+    context = {
+        "user": user,
+        "domain": get_current_site(request).domain,
+        "protocol": "https" if request.is_secure() else "http",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    subject = "".join(
+        render_to_string("core/email/password_reset_subject.txt", context).splitlines()
+    )
+    body = render_to_string("core/email/password_reset.txt", context)
+    send_mail(subject, body, None, [user.email])

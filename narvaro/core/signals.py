@@ -23,8 +23,9 @@ def _log_sign_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed)
-def _log_failed_sign_in(sender: Any, credentials: dict[str, Any], request: Any = None,
-                        **kwargs: Any) -> None:
+def _log_failed_sign_in(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     audit_record(
         actor=None,
         action=AuditEvent.Action.SIGN_IN_FAILED,

@@ -84,7 +84,9 @@ def complete_account_fields(
     return fields
 
 
-def make_account(unit: Unit, policy: CommentPolicy, people: list[User], **overrides: Any) -> Account:
+def make_account(
+    unit: Unit, policy: CommentPolicy, people: list[User], **overrides: Any
+) -> Account:
     return channel_services.account_create(
         actor=None, **complete_account_fields(unit, policy, people, **overrides)
     )

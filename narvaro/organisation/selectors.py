@@ -143,7 +143,10 @@ def unit_tree_for_user(user: User) -> list[TreeRow]:
 
 def unit_ancestors(unit: Unit) -> list[Unit]:
     """The chain from the root down to `unit`'s parent (for breadcrumbs), from one query."""
-    rows = {uid: (parent, name) for uid, parent, name in Unit.objects.values_list("id", "parent_id", "name")}
+    rows = {
+        uid: (parent, name)
+        for uid, parent, name in Unit.objects.values_list("id", "parent_id", "name")
+    }
     chain: list[Unit] = []
     current = unit.parent_id
     while current is not None and current in rows and len(chain) < len(rows):
@@ -155,8 +158,10 @@ def unit_ancestors(unit: Unit) -> list[Unit]:
 
 def membership_list_for_unit(unit: Unit) -> QuerySet[Membership]:
     """The people holding roles directly in `unit` (callers check access to the unit first)."""
-    return Membership.objects.filter(unit=unit).select_related("user").order_by(
-        "user__first_name", "user__last_name", "user__username"
+    return (
+        Membership.objects.filter(unit=unit)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
     )
 
 

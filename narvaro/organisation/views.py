@@ -124,5 +124,3 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Role removed."))
         return redirect_to(request, membership.unit.get_absolute_url())
     return render(request, "organisation/membership_revoke.html", {"membership": membership})
-
-

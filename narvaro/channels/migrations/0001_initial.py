@@ -5,82 +5,208 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('platform', models.CharField(choices=[('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('x', 'X'), ('facebook', 'Facebook'), ('instagram', 'Instagram'), ('youtube', 'YouTube'), ('linkedin', 'LinkedIn'), ('other', 'Other')], max_length=20, verbose_name='platform')),
-                ('handle', models.CharField(help_text='As the platform writes it, e.g. @bibliotek@mastodon.example or bibliotek.example.se', max_length=200, verbose_name='handle')),
-                ('display_name', models.CharField(blank=True, max_length=200, verbose_name='display name')),
-                ('profile_url', models.URLField(blank=True, verbose_name='profile address')),
-                ('kind', models.CharField(choices=[('unit', 'Official unit account'), ('role', 'Official role account of a named officeholder')], default='unit', max_length=10, verbose_name='kind')),
-                ('officeholder_title', models.CharField(blank=True, help_text='For a role account: the office, e.g. municipal director.', max_length=200, verbose_name='office')),
-                ('state', models.CharField(choices=[('proposed', 'Proposed'), ('active', 'Active'), ('closing', 'Closing'), ('closed', 'Closed')], db_index=True, default='proposed', max_length=10, verbose_name='state')),
-                ('purpose', models.TextField(blank=True, verbose_name='purpose')),
-                ('audience', models.TextField(blank=True, verbose_name='audience')),
-                ('opened_on', models.DateField(blank=True, null=True, verbose_name='opened')),
-                ('closed_on', models.DateField(blank=True, null=True, verbose_name='closed')),
-                ('retention_decision_ref', models.CharField(blank=True, help_text='Reference of the gallring decision that applies, e.g. KS 2024/113.', max_length=200, verbose_name='retention decision')),
-                ('dpia_ref', models.CharField(blank=True, help_text='Reference of the personal data assessment or DPIA, e.g. DS 2024/7.', max_length=200, verbose_name='data protection assessment')),
-                ('verification', models.CharField(blank=True, choices=[('', 'Not checked'), ('verified', 'Verified on the platform'), ('unverified', 'Not verified on the platform')], max_length=12, verbose_name='verification')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("x", "X"),
+                            ("facebook", "Facebook"),
+                            ("instagram", "Instagram"),
+                            ("youtube", "YouTube"),
+                            ("linkedin", "LinkedIn"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="platform",
+                    ),
+                ),
+                (
+                    "handle",
+                    models.CharField(
+                        help_text="As the platform writes it, e.g. @bibliotek@mastodon.example or bibliotek.example.se",
+                        max_length=200,
+                        verbose_name="handle",
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="display name"),
+                ),
+                ("profile_url", models.URLField(blank=True, verbose_name="profile address")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unit", "Official unit account"),
+                            ("role", "Official role account of a named officeholder"),
+                        ],
+                        default="unit",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "officeholder_title",
+                    models.CharField(
+                        blank=True,
+                        help_text="For a role account: the office, e.g. municipal director.",
+                        max_length=200,
+                        verbose_name="office",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("active", "Active"),
+                            ("closing", "Closing"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="proposed",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("purpose", models.TextField(blank=True, verbose_name="purpose")),
+                ("audience", models.TextField(blank=True, verbose_name="audience")),
+                ("opened_on", models.DateField(blank=True, null=True, verbose_name="opened")),
+                ("closed_on", models.DateField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "retention_decision_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="Reference of the gallring decision that applies, e.g. KS 2024/113.",
+                        max_length=200,
+                        verbose_name="retention decision",
+                    ),
+                ),
+                (
+                    "dpia_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="Reference of the personal data assessment or DPIA, e.g. DS 2024/7.",
+                        max_length=200,
+                        verbose_name="data protection assessment",
+                    ),
+                ),
+                (
+                    "verification",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not checked"),
+                            ("verified", "Verified on the platform"),
+                            ("unverified", "Not verified on the platform"),
+                        ],
+                        max_length=12,
+                        verbose_name="verification",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
-                'ordering': ['platform', 'handle'],
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
+                "ordering": ["platform", "handle"],
             },
         ),
         migrations.CreateModel(
-            name='AccountPolicyPublication',
+            name="AccountPolicyPublication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('published_on', models.DateField(verbose_name='linked from the account since')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("published_on", models.DateField(verbose_name="linked from the account since")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
             ],
             options={
-                'verbose_name': 'comment policy publication',
-                'verbose_name_plural': 'comment policy publications',
-                'ordering': ['account', '-published_on', '-id'],
+                "verbose_name": "comment policy publication",
+                "verbose_name_plural": "comment policy publications",
+                "ordering": ["account", "-published_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CommentPolicy',
+            name="CommentPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'comment policy',
-                'verbose_name_plural': 'comment policies',
-                'ordering': ['name'],
+                "verbose_name": "comment policy",
+                "verbose_name_plural": "comment policies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CommentPolicyVersion',
+            name="CommentPolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('text', models.TextField(verbose_name='text')),
-                ('change_note', models.CharField(blank=True, max_length=300, verbose_name='what changed')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='written')),
-                ('published_at', models.DateTimeField(blank=True, help_text='When this version was made public (on the website and linked from the accounts).', null=True, verbose_name='published')),
-                ('published_url', models.URLField(blank=True, verbose_name='public address')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("text", models.TextField(verbose_name="text")),
+                (
+                    "change_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="what changed"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="written")),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When this version was made public (on the website and linked from the accounts).",
+                        null=True,
+                        verbose_name="published",
+                    ),
+                ),
+                ("published_url", models.URLField(blank=True, verbose_name="public address")),
             ],
             options={
-                'verbose_name': 'comment policy version',
-                'verbose_name_plural': 'comment policy versions',
-                'ordering': ['policy', '-number'],
+                "verbose_name": "comment policy version",
+                "verbose_name_plural": "comment policy versions",
+                "ordering": ["policy", "-number"],
             },
         ),
     ]

@@ -6,76 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('channels', '0001_initial'),
-        ('organisation', '0001_initial'),
+        ("channels", "0001_initial"),
+        ("organisation", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='moderators',
-            field=models.ManyToManyField(blank=True, related_name='moderated_accounts', to=settings.AUTH_USER_MODEL, verbose_name='moderators'),
+            model_name="account",
+            name="moderators",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="moderated_accounts",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="moderators",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='responsible',
-            field=models.ManyToManyField(blank=True, related_name='responsible_for_accounts', to=settings.AUTH_USER_MODEL, verbose_name='responsible staff'),
+            model_name="account",
+            name="responsible",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="responsible_for_accounts",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="responsible staff",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='organisation.unit', verbose_name='unit'),
+            model_name="account",
+            name="unit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="accounts",
+                to="organisation.unit",
+                verbose_name="unit",
+            ),
         ),
         migrations.AddField(
-            model_name='accountpolicypublication',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policy_publications', to='channels.account', verbose_name='account'),
+            model_name="accountpolicypublication",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="policy_publications",
+                to="channels.account",
+                verbose_name="account",
+            ),
         ),
         migrations.AddField(
-            model_name='accountpolicypublication',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            model_name="accountpolicypublication",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="recorded by",
+            ),
         ),
         migrations.AddField(
-            model_name='commentpolicy',
-            name='unit',
-            field=models.ForeignKey(blank=True, help_text='Leave empty for a policy of the whole organisation.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='comment_policies', to='organisation.unit', verbose_name='owning unit'),
+            model_name="commentpolicy",
+            name="unit",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Leave empty for a policy of the whole organisation.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="comment_policies",
+                to="organisation.unit",
+                verbose_name="owning unit",
+            ),
         ),
         migrations.AddField(
-            model_name='commentpolicyversion',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='written by'),
+            model_name="commentpolicyversion",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="written by",
+            ),
         ),
         migrations.AddField(
-            model_name='commentpolicyversion',
-            name='policy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='channels.commentpolicy', verbose_name='policy'),
+            model_name="commentpolicyversion",
+            name="policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="versions",
+                to="channels.commentpolicy",
+                verbose_name="policy",
+            ),
         ),
         migrations.AddField(
-            model_name='accountpolicypublication',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='publications', to='channels.commentpolicyversion', verbose_name='policy version'),
+            model_name="accountpolicypublication",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="publications",
+                to="channels.commentpolicyversion",
+                verbose_name="policy version",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='comment_policy_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='channels.commentpolicyversion', verbose_name='comment policy'),
+            model_name="account",
+            name="comment_policy_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="accounts",
+                to="channels.commentpolicyversion",
+                verbose_name="comment policy",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commentpolicyversion',
-            constraint=models.UniqueConstraint(fields=('policy', 'number'), name='commentpolicyversion_unique_number'),
+            model_name="commentpolicyversion",
+            constraint=models.UniqueConstraint(
+                fields=("policy", "number"), name="commentpolicyversion_unique_number"
+            ),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['unit', 'state'], name='account_unit_state_idx'),
+            model_name="account",
+            index=models.Index(fields=["unit", "state"], name="account_unit_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('platform', 'handle'), name='account_unique_handle'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                fields=("platform", "handle"), name="account_unique_handle"
+            ),
         ),
     ]

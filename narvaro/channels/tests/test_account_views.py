@@ -15,7 +15,9 @@ class AccountListTests(NarvaroTestCase):
         self.assertNotContains(response, self.account_b.handle)
 
     def test_filters_narrow_the_list(self) -> None:
-        make_account(self.unit_a, self.policy, [self.alice], platform="bluesky", handle="kultur.example.se")
+        make_account(
+            self.unit_a, self.policy, [self.alice], platform="bluesky", handle="kultur.example.se"
+        )
         client = self.client_for(self.adam)
         response = client.get(reverse("channels:account_list"), {"platform": "bluesky"})
         self.assertContains(response, "kultur.example.se")
@@ -45,7 +47,9 @@ class AccountListTests(NarvaroTestCase):
 
 class AccountDetailTests(NarvaroTestCase):
     def test_a_proposed_account_lists_what_is_missing_before_activation(self) -> None:
-        account = make_account(self.unit_a, self.policy, [self.alice], handle="@x@x.example", dpia_ref="")
+        account = make_account(
+            self.unit_a, self.policy, [self.alice], handle="@x@x.example", dpia_ref=""
+        )
         response = self.client_for(self.alice).get(account.get_absolute_url())
         self.assertContains(response, "Enter the reference of the data protection assessment.")
 
@@ -65,7 +69,12 @@ class AccountFormTests(NarvaroTestCase):
     def test_a_manager_proposes_an_account_for_their_unit(self) -> None:
         response = self.client_for(self.alice).post(
             reverse("channels:account_create"),
-            {"unit": self.unit_a.pk, "platform": "instagram", "handle": "kultur_strandvik", "kind": "unit"},
+            {
+                "unit": self.unit_a.pk,
+                "platform": "instagram",
+                "handle": "kultur_strandvik",
+                "kind": "unit",
+            },
         )
         account = Account.objects.get(handle="kultur_strandvik")
         self.assertRedirects(response, account.get_absolute_url())
@@ -83,17 +92,27 @@ class AccountFormTests(NarvaroTestCase):
     def test_a_wrong_field_shows_its_error_next_to_the_field(self) -> None:
         response = self.client_for(self.alice).post(
             reverse("channels:account_create"),
-            {"unit": self.unit_a.pk, "platform": "instagram", "handle": "", "kind": "unit", "profile_url": "not a url"},
+            {
+                "unit": self.unit_a.pk,
+                "platform": "instagram",
+                "handle": "",
+                "kind": "unit",
+                "profile_url": "not a url",
+            },
         )
         html = response.content.decode()
         self.assertIn('id="id_handle_error"', html)
         self.assertIn('aria-describedby="id_handle_helptext id_handle_error"', html)
-        self.assertIn('<a class="ds-link" href="#id_handle">', html)  # the error summary links to it
+        self.assertIn(
+            '<a class="ds-link" href="#id_handle">', html
+        )  # the error summary links to it
         self.assertIn('aria-invalid="true"', html)
         self.assertIn('id="id_profile_url_error"', html)
         self.assertIn("Enter a valid URL.", html)
 
-    def test_emptying_a_required_field_of_an_active_account_is_refused_with_the_reason(self) -> None:
+    def test_emptying_a_required_field_of_an_active_account_is_refused_with_the_reason(
+        self,
+    ) -> None:
         from narvaro.channels import services
 
         services.account_transition(actor=self.alice, account=self.account_a, to_state="active")
@@ -128,7 +147,9 @@ class AccountTransitionViewTests(NarvaroTestCase):
         self.assertEqual(self.account_a.state, "active")
 
     def test_a_refused_activation_shows_what_is_missing(self) -> None:
-        account = make_account(self.unit_a, self.policy, [self.alice], handle="@y@x.example", audience="")
+        account = make_account(
+            self.unit_a, self.policy, [self.alice], handle="@y@x.example", audience=""
+        )
         url = reverse("channels:account_transition", args=[account.pk, "active"])
         response = self.client_for(self.alice).post(url, follow=True)
         self.assertContains(response, "Describe the audience of the account.")
@@ -153,7 +174,9 @@ class AccountEditAuditTests(NarvaroTestCase):
             "responsible": [self.alice.pk],
             "moderators": [self.alice.pk, self.vera.pk],
         }
-        self.client_for(self.alice).post(reverse("channels:account_edit", args=[self.account_a.pk]), data)
+        self.client_for(self.alice).post(
+            reverse("channels:account_edit", args=[self.account_a.pk]), data
+        )
         event = AuditEvent.objects.get(target_type="channels.account", action="update")
         self.assertEqual(event.changes["purpose"], ["News and answers", "Boktips och öppettider"])
         self.assertEqual(event.changes["moderators"], [["Alice"], ["Alice", "Vera"]])

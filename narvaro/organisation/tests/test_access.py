@@ -48,4 +48,7 @@ class UnitAccessTests(NarvaroTestCase):
             rows, [("kommunledning", 0), ("gata-park", 1), ("kultur", 1), ("bibliotek", 2)]
         )
         # A unit whose parent is hidden is shown as a root.
-        self.assertEqual([(r.unit.slug, r.depth) for r in unit_tree_for_user(self.vera)], [("kultur", 0), ("bibliotek", 1)])
+        self.assertEqual(
+            [(r.unit.slug, r.depth) for r in unit_tree_for_user(self.vera)],
+            [("kultur", 0), ("bibliotek", 1)],
+        )

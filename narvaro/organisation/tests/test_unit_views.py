@@ -39,14 +39,19 @@ class UnitCreateTests(NarvaroTestCase):
         unit = Unit.objects.get(slug="museum")
         self.assertRedirects(response, unit.get_absolute_url())
         self.assertEqual(unit.parent, self.unit_a)
-        self.assertTrue(AuditEvent.objects.filter(target_type="organisation.unit", target_id=str(unit.pk), action="create").exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                target_type="organisation.unit", target_id=str(unit.pk), action="create"
+            ).exists()
+        )
 
     def test_a_manager_cannot_add_a_unit_at_the_top_or_elsewhere(self) -> None:
         client = self.client_for(self.alice)
         response = client.post(reverse("organisation:unit_create"), {"name": "Top", "slug": "top"})
         self.assertContains(response, 'id="id_parent_error"')
         response = client.post(
-            reverse("organisation:unit_create"), {"name": "X", "slug": "x", "parent": self.unit_b.pk}
+            reverse("organisation:unit_create"),
+            {"name": "X", "slug": "x", "parent": self.unit_b.pk},
         )
         self.assertContains(response, 'id="id_parent_error"')
         self.assertFalse(Unit.objects.filter(slug__in=["top", "x"]).exists())
@@ -65,7 +70,9 @@ class UnitEditTests(NarvaroTestCase):
             reverse("organisation:unit_edit", args=[self.unit_a.pk]),
             {"name": "Kultur", "slug": "kultur", "parent": self.unit_a_child.pk},
         )
-        self.assertContains(response, "A unit cannot be placed below itself or one of its subunits.")
+        self.assertContains(
+            response, "A unit cannot be placed below itself or one of its subunits."
+        )
         self.unit_a.refresh_from_db()
         self.assertEqual(self.unit_a.parent, self.root)
 
@@ -103,7 +110,10 @@ class MembershipTests(NarvaroTestCase):
             reverse("organisation:membership_add", args=[self.unit_a.pk]),
             {"user": self.vera.pk, "role": "responder"},
         )
-        self.assertEqual(list(Membership.objects.filter(user=self.vera).values_list("role", flat=True)), ["responder"])
+        self.assertEqual(
+            list(Membership.objects.filter(user=self.vera).values_list("role", flat=True)),
+            ["responder"],
+        )
 
     def test_removing_a_role_needs_a_post_and_leaves_a_log_line(self) -> None:
         membership = Membership.objects.get(user=self.vera)
@@ -113,4 +123,6 @@ class MembershipTests(NarvaroTestCase):
         self.assertTrue(Membership.objects.filter(pk=membership.pk).exists())
         client.post(url)
         self.assertFalse(Membership.objects.filter(pk=membership.pk).exists())
-        self.assertTrue(AuditEvent.objects.filter(action="revoke", target_id=str(membership.pk)).exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(action="revoke", target_id=str(membership.pk)).exists()
+        )

@@ -11,9 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from narvaro.core import services
 from narvaro.core.models import User
+from narvaro.lib.commands import OneLineErrorsMixin
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Create an organisation administrator. The password is asked for interactively, or "
         "read from NARVARO_ADMIN_PASSWORD. The admin sets up two-factor authentication at "
@@ -54,7 +55,9 @@ class Command(BaseCommand):
                 password=password,
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from exc
         self.stdout.write(self.style.SUCCESS(f"Administrator {username} created."))
 
     def _ask_password(self) -> str:

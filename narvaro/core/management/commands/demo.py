@@ -20,9 +20,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from narvaro.core.demo import ORGANISATION, demo_load
+from narvaro.lib.commands import OneLineErrorsMixin
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Migrate the database, load the demo organisation (idempotent) and start the web "
         "server and the worker. With --load-only, load and exit."
@@ -38,7 +39,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, load_only: bool, bind: str, **options: Any) -> None:
         console = Console(file=self.stdout, force_terminal=False, soft_wrap=True)
-        steps = [("Migrating the database", self._migrate), ("Loading the demo organisation", demo_load)]
+        steps = [
+            ("Migrating the database", self._migrate),
+            ("Loading the demo organisation", demo_load),
+        ]
         if not load_only:
             steps.append(("Collecting static files", self._collectstatic))
         logins = []

@@ -11,8 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from narvaro.lib.commands import OneLineErrorsMixin
 
-class Command(BaseCommand):
+
+class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Serve Narvaro with gunicorn. Collects static files first and refuses to start while "
         "database migrations are pending (run `narvaro manage migrate`)."

@@ -11,11 +11,12 @@ from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
 from narvaro.core.scheduler import scheduled_jobs_sync, scheduler_tick
+from narvaro.lib.commands import OneLineErrorsMixin
 
 logger = logging.getLogger("narvaro.worker")
 
 
-class Command(DBWorkerCommand):
+class Command(OneLineErrorsMixin, DBWorkerCommand):
     help = (
         "Run background tasks and enqueue periodic jobs when they fall due. Any number of "
         "workers may run at once, on one machine or several; each periodic job is enqueued once."
@@ -37,7 +38,9 @@ class Command(DBWorkerCommand):
         )
         parser.set_defaults(reload=False, queue_name="*")
 
-    def handle(self, *args: Any, scheduler: bool, scheduler_interval: float, **options: Any) -> None:
+    def handle(
+        self, *args: Any, scheduler: bool, scheduler_interval: float, **options: Any
+    ) -> None:
         stop = threading.Event()
         if scheduler:
             thread = threading.Thread(

@@ -1,0 +1,97 @@
+"""Signing in: passwords, the second factor for admins and registrars (R5), throttling, logging."""
+
+from __future__ import annotations
+
+from django.test import Client, override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from narvaro.core import two_factor
+from narvaro.core.models import AuditEvent
+from narvaro.lib.testing import PASSWORD, NarvaroTestCase
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+class SignInTests(NarvaroTestCase):
+    def test_a_unit_member_signs_in_with_a_password_and_is_logged(self) -> None:
+        client = Client()
+        response = client.post(reverse("core:login"), {"username": "vera", "password": PASSWORD})
+        self.assertRedirects(response, reverse("core:overview"))
+        self.assertTrue(AuditEvent.objects.filter(actor=self.vera, action="sign_in").exists())
+
+    def test_a_wrong_password_is_refused_and_logged_without_the_password(self) -> None:
+        response = Client().post(reverse("core:login"), {"username": "vera", "password": "wrong"})
+        self.assertContains(response, "Please enter a correct username and password.")
+        event = AuditEvent.objects.get(action="sign_in_failed")
+        self.assertIn("vera", event.summary)
+        self.assertNotIn("wrong", str(event.changes) + event.summary)
+
+    def test_r5_an_admin_without_a_second_factor_is_sent_to_set_one_up(self) -> None:
+        client = Client()
+        client.post(reverse("core:login"), {"username": "adam", "password": PASSWORD})
+        self.assertRedirects(client.get(reverse("core:overview")), reverse("core:two_factor_setup"))
+        self.assertRedirects(
+            client.get(reverse("core:audit_log")), reverse("core:two_factor_setup")
+        )
+
+    @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)  # django-otp slows down retries after a miss
+    def test_r5_a_registrar_with_an_authenticator_must_enter_a_code(self) -> None:
+        device = two_factor.totp_device_create_confirmed(user=self.rita)
+        client = Client()
+        client.post(reverse("core:login"), {"username": "rita", "password": PASSWORD})
+        self.assertRedirects(
+            client.get(reverse("core:audit_log")), reverse("core:two_factor_verify")
+        )
+        response = client.post(reverse("core:two_factor_verify"), {"token": "000000"})
+        self.assertContains(response, "That code is not valid.")
+        self.assertRedirects(
+            client.get(reverse("core:audit_log")), reverse("core:two_factor_verify")
+        )
+        client.post(reverse("core:two_factor_verify"), {"token": current_code(device)})
+        self.assertEqual(client.get(reverse("core:audit_log")).status_code, 200)
+
+    def test_a_backup_code_works_once(self) -> None:
+        two_factor.totp_device_create_confirmed(user=self.rita)
+        code = two_factor.backup_codes_create(user=self.rita, count=1)[0]
+        first = Client()
+        first.post(reverse("core:login"), {"username": "rita", "password": PASSWORD})
+        first.post(reverse("core:two_factor_verify"), {"token": code})
+        self.assertEqual(first.get(reverse("core:audit_log")).status_code, 200)
+        second = Client()
+        second.post(reverse("core:login"), {"username": "rita", "password": PASSWORD})
+        response = second.post(reverse("core:two_factor_verify"), {"token": code})
+        self.assertContains(response, "That code is not valid.")
+
+    def test_setting_up_an_authenticator_confirms_it_with_a_code(self) -> None:
+        client = Client()
+        client.post(reverse("core:login"), {"username": "adam", "password": PASSWORD})
+        page = client.get(reverse("core:two_factor_setup"))
+        self.assertContains(page, "<svg")
+        device = TOTPDevice.objects.get(user=self.adam, confirmed=False)
+        response = client.post(reverse("core:two_factor_setup"), {"token": current_code(device)})
+        self.assertRedirects(response, reverse("core:overview"))
+        device.refresh_from_db()
+        self.assertTrue(device.confirmed)
+        self.assertEqual(client.get(reverse("core:person_list")).status_code, 200)
+        self.assertTrue(AuditEvent.objects.filter(actor=self.adam, action="security").exists())
+
+    def test_a_unit_member_needs_no_second_factor(self) -> None:
+        self.assertFalse(self.alice.requires_two_factor)
+        self.assertTrue(self.adam.requires_two_factor)
+        self.assertTrue(self.rita.requires_two_factor)
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+class ThrottlingTests(NarvaroTestCase):
+    def test_repeated_failures_lock_the_username_even_with_the_right_password(self) -> None:
+        client = Client()
+        for _ in range(3):
+            client.post(reverse("core:login"), {"username": "vera", "password": "wrong"})
+        response = client.post(reverse("core:login"), {"username": "vera", "password": PASSWORD})
+        self.assertEqual(response.status_code, 429)
+        self.assertContains(response, "Too many failed sign-in attempts", status_code=429)
+        self.assertNotIn("_auth_user_id", client.session)
