@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if verb == "manage":
         if not rest:
-            sys.stderr.write("narvaro manage: name a management command, e.g. `narvaro manage migrate`\n")
+            sys.stderr.write(
+                "narvaro manage: name a management command, e.g. `narvaro manage migrate`\n"
+            )
             return 2
         command = rest
     elif verb in COMMAND_VERBS:

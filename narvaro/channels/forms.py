@@ -7,10 +7,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from narvaro.channels.models import Account, Platform
+from narvaro.channels.models import Account, CommentPolicyVersion, Platform
 from narvaro.channels.selectors import policy_version_choices_for_user
 from narvaro.core.models import User
 from narvaro.core.selectors import user_list_for_user
+from narvaro.lib.forms import set_choices, set_queryset
+from narvaro.organisation.models import Unit
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_list_for_user
 
@@ -33,7 +35,7 @@ class AccountForm(forms.ModelForm):
     """The register fields of an account. A new account is saved as proposed."""
 
     comment_policy_version = PolicyVersionChoiceField(
-        label=_("Comment policy"), queryset=None, required=False
+        label=_("Comment policy"), queryset=CommentPolicyVersion.objects.none(), required=False
     )
 
     class Meta:
@@ -67,11 +69,13 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_list_for_user(user, Capability.MANAGE).order_by("name")
+        set_queryset(
+            self.fields["unit"], unit_list_for_user(user, Capability.MANAGE).order_by("name")
+        )
         people = user_list_for_user(user).filter(is_active=True)
-        self.fields["responsible"].queryset = people
-        self.fields["moderators"].queryset = people
-        self.fields["comment_policy_version"].queryset = policy_version_choices_for_user(user)
+        set_queryset(self.fields["responsible"], people)
+        set_queryset(self.fields["moderators"], people)
+        set_queryset(self.fields["comment_policy_version"], policy_version_choices_for_user(user))
         self.fields["opened_on"].help_text = _("Format: YYYY-MM-DD")
 
 
@@ -80,7 +84,7 @@ class AccountFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False)
     unit = forms.ModelChoiceField(
-        label=_("Unit"), queryset=None, required=False, empty_label=_("All units")
+        label=_("Unit"), queryset=Unit.objects.none(), required=False, empty_label=_("All units")
     )
     platform = forms.ChoiceField(label=_("Platform"), required=False)
     state = forms.ChoiceField(label=_("State"), required=False)
@@ -88,10 +92,10 @@ class AccountFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_list_for_user(user).order_by("name")
-        self.fields["platform"].choices = [("", _("All platforms")), *Platform.choices]
-        self.fields["state"].choices = [("", _("All states")), *Account.State.choices]
-        self.fields["kind"].choices = [("", _("All kinds")), *Account.Kind.choices]
+        set_queryset(self.fields["unit"], unit_list_for_user(user).order_by("name"))
+        set_choices(self.fields["platform"], [("", _("All platforms")), *Platform.choices])
+        set_choices(self.fields["state"], [("", _("All states")), *Account.State.choices])
+        set_choices(self.fields["kind"], [("", _("All kinds")), *Account.Kind.choices])
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
@@ -107,7 +111,7 @@ class CommentPolicyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     unit = forms.ModelChoiceField(
         label=_("Owning unit"),
-        queryset=None,
+        queryset=Unit.objects.none(),
         required=False,
         empty_label=_("The whole organisation"),
     )
@@ -115,7 +119,9 @@ class CommentPolicyForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_list_for_user(user, Capability.MANAGE).order_by("name")
+        set_queryset(
+            self.fields["unit"], unit_list_for_user(user, Capability.MANAGE).order_by("name")
+        )
         if not user.is_org_admin:
             self.fields["unit"].required = True
 

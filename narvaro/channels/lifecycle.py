@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from narvaro.channels.models import Account
 
 State = Account.State
 
 # (from, to) → the verb shown on the button.
-TRANSITIONS: dict[tuple[str, str], str] = {
+TRANSITIONS: dict[tuple[str, str], StrOrPromise] = {
     (State.PROPOSED, State.ACTIVE): _("Activate"),
     (State.PROPOSED, State.CLOSED): _("Withdraw proposal"),
     (State.ACTIVE, State.CLOSING): _("Start closing"),

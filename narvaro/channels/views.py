@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,13 +35,14 @@ from narvaro.channels.selectors import (
 from narvaro.core.selectors import audit_events_for_object
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
+from narvaro.lib.types import AuthedRequest
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access
 
 
 @login_required
 @require_GET
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthedRequest) -> HttpResponse:
     """The channel register, filtered by unit, platform, state and kind."""
     form = AccountFilterForm(request.GET or None, user=request.user)
     accounts = account_list_for_user(request.user, **form.filters())
@@ -59,7 +60,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     can_manage = can_manage_account(request.user, account)
     context = {
@@ -79,7 +80,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: AuthedRequest) -> HttpResponse:
     managed = unit_access(request.user).unit_ids(Capability.MANAGE)
     if managed is not None and not managed:
         raise PermissionDenied
@@ -99,7 +100,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def account_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk, write=True)
     form = AccountForm(request.POST or None, instance=account, user=request.user)
     if form.is_valid():
@@ -115,7 +116,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def account_transition(request: HttpRequest, pk: int, state: str) -> HttpResponse:
+def account_transition(request: AuthedRequest, pk: int, state: str) -> HttpResponse:
     """Move an account to `state`; refusals are shown with what is missing."""
     account = get_account_for_user(request.user, pk, write=True)
     if state not in Account.State.values:
@@ -135,7 +136,7 @@ def account_transition(request: HttpRequest, pk: int, state: str) -> HttpRespons
 
 @login_required
 @require_GET
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: AuthedRequest) -> HttpResponse:
     context = {
         "policies": policy_list_for_user(request.user),
         "can_create": request.user.is_org_admin
@@ -146,7 +147,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk)
     context = {
         "policy": policy,
@@ -158,7 +159,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_create(request: HttpRequest) -> HttpResponse:
+def policy_create(request: AuthedRequest) -> HttpResponse:
     if not (request.user.is_org_admin or unit_access(request.user).unit_ids(Capability.MANAGE)):
         raise PermissionDenied
     form = CommentPolicyForm(request.POST or None, user=request.user)
@@ -171,7 +172,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_version_create(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_version_create(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, write=True)
     latest = policy_versions(policy).first()
     form = CommentPolicyVersionForm(
@@ -186,7 +187,7 @@ def policy_version_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_version_publish(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def policy_version_publish(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     version = get_policy_version_for_user(request.user, pk, number, write=True)
     form = PublishVersionForm(request.POST or None)
     if form.is_valid():
@@ -204,6 +205,6 @@ def policy_version_publish(request: HttpRequest, pk: int, number: int) -> HttpRe
 
 @login_required
 @require_GET
-def policy_version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def policy_version_detail(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     version = get_policy_version_for_user(request.user, pk, number)
     return render(request, "channels/policy_version.html", {"version": version})

@@ -9,7 +9,7 @@ from narvaro.core.models import AuditEvent, ScheduledJob, User
 class PersonAdmin(UserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "org_role", "is_active"]
     list_filter = ["org_role", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("Narvaro", {"fields": ["org_role", "title"]}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Narvaro", {"fields": ["org_role", "title"]}))
 
 
 @admin.register(AuditEvent)

@@ -262,7 +262,7 @@ def demo_load() -> list[DemoLogin]:
                 password=DEMO_PASSWORD,
             )
         people[username] = person
-        description = org_role.label if org_role else ""
+        description = str(User.OrgRole(org_role).label) if org_role else ""
         if membership is not None:
             slug, role, approval = membership
             if not Membership.objects.filter(unit=units[slug], user=person).exists():
@@ -270,7 +270,7 @@ def demo_load() -> list[DemoLogin]:
                     actor=None, unit=units[slug], user=person, role=role, requires_approval=approval
                 )
             description = f"{Membership.Role(role).label}, {units[slug].name}"
-        secret, codes = "", ()
+        secret, codes = "", tuple[str, ...]()
         if person.requires_two_factor:
             secret, codes = _demo_second_factor(person)
         logins.append(DemoLogin(username, DEMO_PASSWORD, str(description), secret, codes))

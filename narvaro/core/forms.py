@@ -62,4 +62,6 @@ class AuditFilterForm(forms.Form):
         from narvaro.core.models import AuditEvent
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *AuditEvent.Action.choices]
+        action = self.fields["action"]
+        assert isinstance(action, forms.ChoiceField)
+        action.choices = [("", _("All actions")), *AuditEvent.Action.choices]

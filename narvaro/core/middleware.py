@@ -36,7 +36,7 @@ class RequireTwoFactorMiddleware:
         if (
             user.is_authenticated
             and user.requires_two_factor
-            and not user.is_verified()
+            and not user.is_verified()  # type: ignore[union-attr,attr-defined]  # set by OTPMiddleware
             and not self._is_exempt(request)
         ):
             from narvaro.core.selectors import user_has_confirmed_device

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
 from narvaro.core.models import User
+from narvaro.lib.types import AuthedRequest
 
 View = Callable[..., HttpResponse]
 
@@ -24,7 +25,7 @@ def require_org_admin(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_org_admin:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -37,7 +38,7 @@ def require_audit_reader(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not shell_flags(request.user)["audit"]:
             raise PermissionDenied
         return view(request, *args, **kwargs)

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.lib.types import AuthedRequest
 
 BACKUP_CODE_COUNT = 10
 
@@ -55,7 +56,7 @@ def totp_device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str)
     return True
 
 
-def two_factor_verify(*, request: HttpRequest, token: str) -> bool:
+def two_factor_verify(*, request: AuthedRequest, token: str) -> bool:
     """Check a code against the person's devices and mark the session as verified."""
     device = match_token(request.user, token)
     if device is None:

@@ -19,6 +19,7 @@ from narvaro.core.permissions import require_audit_reader, require_org_admin
 from narvaro.core.selectors import audit_event_list_for_user, overview_for_user, user_list_for_user
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
+from narvaro.lib.types import AuthedRequest
 
 
 class LoginView(auth_views.LoginView):
@@ -28,14 +29,14 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthedRequest) -> HttpResponse:
     """The start page: what this person is responsible for and what needs them."""
     return render(request, "core/overview.html", {"overview": overview_for_user(request.user)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthedRequest) -> HttpResponse:
     """Register an authenticator app: scan the code, type one code back to confirm."""
     device = two_factor.pending_totp_device(request.user)
     form = TwoFactorTokenForm(request.POST or None)
@@ -60,7 +61,7 @@ def device_secret(device: object) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthedRequest) -> HttpResponse:
     """Ask for the second factor after the password."""
     form = TwoFactorTokenForm(request.POST or None)
     if form.is_valid():
@@ -72,7 +73,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 @require_audit_reader
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     """The audit log, newest first, filtered by action and text."""
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -87,7 +88,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @require_org_admin
 @require_GET
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthedRequest) -> HttpResponse:
     """Everyone who can sign in, with their organisation-wide role and 2FA state."""
     people = user_list_for_user(request.user)
     return render(request, "core/person_list.html", {"page": paginate(request, people)})
@@ -95,7 +96,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @require_org_admin
 @require_http_methods(["GET", "POST"])
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedRequest) -> HttpResponse:
     form = PersonForm(request.POST or None)
     if form.is_valid():
         person = services.user_create(actor=request.user, **form.cleaned_data)
@@ -107,7 +108,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @require_org_admin
 @require_http_methods(["GET", "POST"])
-def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(user_list_for_user(request.user), pk=pk)
     form = PersonForm(request.POST or None, instance=person)
     if form.is_valid():

@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 def htmx_partial(request: HttpRequest) -> bool:
     """True for an htmx request that wants only the partial (not a boosted navigation)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return htmx is not None and bool(htmx) and not htmx.boosted
 
 
 def render_page(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from narvaro.core.models import User
 from narvaro.core.selectors import user_list_for_user
+from narvaro.lib.forms import set_queryset
 from narvaro.organisation.models import Membership, Unit
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_list_for_user
@@ -31,7 +32,7 @@ class UnitForm(forms.ModelForm):
         parents = unit_list_for_user(user, Capability.MANAGE).order_by("name")
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
+        set_queryset(self.fields["parent"], parents)
         if not user.is_org_admin:
             self.fields["parent"].required = True
             self.fields["parent"].help_text = _("You may add units below the units you manage.")
@@ -50,7 +51,7 @@ class MembershipForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = user_list_for_user(user).filter(is_active=True)
+        set_queryset(self.fields["user"], user_list_for_user(user).filter(is_active=True))
 
 
 class MembershipChangeForm(forms.Form):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from narvaro.channels.selectors import account_list_for_user
 from narvaro.core.selectors import audit_events_for_object
 from narvaro.lib.htmx import redirect_to
+from narvaro.lib.types import AuthedRequest
 from narvaro.organisation import services
 from narvaro.organisation.forms import MembershipChangeForm, MembershipForm, UnitForm
 from narvaro.organisation.roles import Capability
@@ -26,14 +27,14 @@ from narvaro.organisation.selectors import (
 )
 
 
-def _can_create_units(request: HttpRequest) -> bool:
+def _can_create_units(request: AuthedRequest) -> bool:
     managed = unit_access(request.user).unit_ids(Capability.MANAGE)
     return managed is None or bool(managed)
 
 
 @login_required
 @require_GET
-def unit_list(request: HttpRequest) -> HttpResponse:
+def unit_list(request: AuthedRequest) -> HttpResponse:
     """The unit tree, as far as the person may see it."""
     context = {"rows": unit_tree_for_user(request.user), "can_create": _can_create_units(request)}
     return render(request, "organisation/unit_list.html", context)
@@ -41,7 +42,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = get_unit_for_user(request.user, pk)
     access = unit_access(request.user)
     context = {
@@ -58,7 +59,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_create(request: HttpRequest) -> HttpResponse:
+def unit_create(request: AuthedRequest) -> HttpResponse:
     if not _can_create_units(request):
         raise PermissionDenied
     initial = {"parent": request.GET.get("parent")}
@@ -72,7 +73,7 @@ def unit_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = get_unit_for_user(request.user, pk, write=True)
     form = UnitForm(request.POST or None, instance=unit, user=request.user)
     if form.is_valid():
@@ -88,7 +89,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_add(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = get_unit_for_user(request.user, pk, write=True)
     form = MembershipForm(request.POST or None, user=request.user)
     if form.is_valid():
@@ -100,7 +101,7 @@ def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_user(request.user, pk, write=True)
     initial = {"role": membership.role, "requires_approval": membership.requires_approval}
     form = MembershipChangeForm(request.POST or None, initial=initial)
@@ -116,7 +117,7 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     """Confirm, then remove a role (GET shows the question, POST does it)."""
     membership = get_membership_for_user(request.user, pk, write=True)
     if request.method == "POST":

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from narvaro.core.demo import ORGANISATION, demo_load
+from narvaro.core.demo import ORGANISATION, DemoLogin, demo_load
 from narvaro.lib.commands import OneLineErrorsMixin
 
 
@@ -38,14 +38,14 @@ class Command(OneLineErrorsMixin, BaseCommand):
         )
 
     def handle(self, *args: Any, load_only: bool, bind: str, **options: Any) -> None:
-        console = Console(file=self.stdout, force_terminal=False, soft_wrap=True)
+        console = Console(file=self.stdout, force_terminal=False, soft_wrap=True)  # type: ignore[arg-type]
         steps = [
             ("Migrating the database", self._migrate),
             ("Loading the demo organisation", demo_load),
         ]
         if not load_only:
             steps.append(("Collecting static files", self._collectstatic))
-        logins = []
+        logins: list[DemoLogin] = []
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
         ) as progress:
@@ -53,7 +53,7 @@ class Command(OneLineErrorsMixin, BaseCommand):
             for description, step in steps:
                 progress.update(overall, description=description)
                 result = step()
-                if description.startswith("Loading"):
+                if isinstance(result, list):
                     logins = result
                 progress.advance(overall)
         self._print_logins(console, logins, bind)

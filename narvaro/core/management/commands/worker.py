@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import CommandParser
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
@@ -22,7 +22,7 @@ class Command(OneLineErrorsMixin, DBWorkerCommand):
         "workers may run at once, on one machine or several; each periodic job is enqueued once."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
             "--no-scheduler",
@@ -38,7 +38,7 @@ class Command(OneLineErrorsMixin, DBWorkerCommand):
         )
         parser.set_defaults(reload=False, queue_name="*")
 
-    def handle(
+    def handle(  # type: ignore[override]  # adds the scheduler options
         self, *args: Any, scheduler: bool, scheduler_interval: float, **options: Any
     ) -> None:
         stop = threading.Event()

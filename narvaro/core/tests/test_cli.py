@@ -1,0 +1,85 @@
+"""The `narvaro` command: verbs, and a clear one-line error for every wrong call."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from django.test import SimpleTestCase
+
+
+def run_narvaro(*args: str, home: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NARVARO_HOME": home or tempfile.mkdtemp(prefix="narvaro-cli-")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "narvaro", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+class CliTests(SimpleTestCase):
+    def test_version_needs_no_settings(self) -> None:
+        result = run_narvaro("version")
+        self.assertEqual(result.returncode, 0)
+        self.assertRegex(result.stdout, r"^narvaro \d+\.\d+\.\d+\n$")
+
+    def test_an_unknown_verb_exits_2_with_one_line(self) -> None:
+        result = run_narvaro("frobnicate")
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(
+            result.stderr, "narvaro: unknown verb 'frobnicate'; run `narvaro --help` for the list\n"
+        )
+
+    def test_a_wrong_option_exits_2_with_one_line_naming_it(self) -> None:
+        result = run_narvaro("demo", "--bogus")
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(
+            result.stderr,
+            "narvaro demo: unrecognized arguments: --bogus (see `narvaro demo --help`)\n",
+        )
+
+    def test_a_wrong_value_exits_non_zero_with_one_line(self) -> None:
+        result = run_narvaro("serve", "--workers", "0")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(
+            result.stderr.strip().splitlines(), ["CommandError: --workers must be at least 1"]
+        )
+
+    def test_a_bad_database_url_is_a_configuration_error(self) -> None:
+        env_home = tempfile.mkdtemp(prefix="narvaro-cli-")
+        result = subprocess.run(
+            [sys.executable, "-m", "narvaro", "manage", "check"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NARVARO_HOME": env_home, "NARVARO_DATABASE_URL": "mysql://db/x"},
+            timeout=120,
+            check=False,
+        )
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("NARVARO_DATABASE_URL must be a sqlite:// or postgres:// URL", result.stderr)
+
+    def test_help_lists_the_verbs(self) -> None:
+        result = run_narvaro("--help")
+        self.assertEqual(result.returncode, 0)
+        for verb in ["serve", "worker", "demo", "createadmin", "manage"]:
+            self.assertIn(verb, result.stdout)
+
+    def test_serve_refuses_to_start_on_an_unmigrated_database(self) -> None:
+        result = run_narvaro("serve", "--bind", "127.0.0.1:0")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("unapplied migrations", result.stderr)
+
+
+class CreateAdminTests(SimpleTestCase):
+    def test_createadmin_without_a_password_in_a_pipe_says_how_to_give_one(self) -> None:
+        home = tempfile.mkdtemp(prefix="narvaro-cli-")
+        self.assertEqual(run_narvaro("manage", "migrate", "-v0", home=home).returncode, 0)
+        result = run_narvaro("createadmin", "root", "--email", "root@example.org", home=home)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("set NARVARO_ADMIN_PASSWORD", result.stderr)
