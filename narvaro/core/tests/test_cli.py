@@ -10,9 +10,18 @@ import tempfile
 from django.test import SimpleTestCase
 
 
-def run_narvaro(*args: str, home: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_narvaro(
+    *args: str, home: str | None = None, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `narvaro` command as a user would, on its own data folder.
+
+    It uses SQLite in that folder unless `database_url` names another database.
+    """
     env = {**os.environ, "NARVARO_HOME": home or tempfile.mkdtemp(prefix="narvaro-cli-")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("NARVARO_DATABASE_URL", None)
+    if database_url:
+        env["NARVARO_DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "narvaro", *args],
         capture_output=True,
