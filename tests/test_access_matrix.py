@@ -40,6 +40,8 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "policy": {"pk": case.policy.pk},
         "policy_version": {"pk": case.policy.pk, "number": 1},
         "reset": {"uidb64": "MQ", "token": "set-password"},
+        "csv": {"fmt": "csv"},
+        "json": {"fmt": "json"},
     }
 
 
@@ -72,6 +74,8 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("organisation:membership_revoke", "membership_b", UNIT_B_WRITE),
     ("channels:account_list", None, SIGNED_IN),
     ("channels:account_create", None, ADMIN_ONLY),
+    ("channels:account_export", "csv", SIGNED_IN),
+    ("channels:account_export", "json", SIGNED_IN),
     ("channels:account_detail", "account_a", UNIT_A_READ),
     (
         "channels:account_detail",

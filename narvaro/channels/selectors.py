@@ -53,6 +53,13 @@ def account_list_for_user(
     return accounts.order_by("unit__name", "platform", "handle")
 
 
+def account_register_for_user(user: User, **filters: object) -> QuerySet[Account]:
+    """The accounts of `account_list_for_user`, with the people the register lists."""
+    return account_list_for_user(user, **filters).prefetch_related(  # type: ignore[arg-type]
+        "responsible", "moderators"
+    )
+
+
 def get_account_for_user(user: User, pk: int, *, write: bool = False) -> Account:
     """The account `pk` if `user` may see it (404 otherwise) and, with write, manage it (403)."""
     try:

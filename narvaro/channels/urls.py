@@ -7,6 +7,7 @@ app_name = "channels"
 urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/export.<str:fmt>", views.account_export, name="account_export"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
     path(

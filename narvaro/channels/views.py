@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +25,7 @@ from narvaro.channels.models import Account
 from narvaro.channels.selectors import (
     account_list_for_user,
     account_policy_history,
+    account_register_for_user,
     can_manage_account,
     can_manage_policy,
     get_account_for_user,
@@ -56,6 +58,24 @@ def account_list(request: AuthedRequest) -> HttpResponse:
     return render_page(
         request, "channels/account_list.html", "channels/partials/account_rows.html", context
     )
+
+
+@login_required
+@require_GET
+def account_export(request: AuthedRequest, fmt: str) -> HttpResponse:
+    """Download the channel register (R1) as CSV or JSON, with the list's filters applied."""
+    if fmt not in {"csv", "json"}:
+        raise Http404
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    accounts = account_register_for_user(request.user, **filters)
+    content, content_type = services.account_register_export(
+        actor=request.user, accounts=accounts, fmt=fmt, filters=filters
+    )
+    response = HttpResponse(content, content_type=content_type)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="channel-register-{stamp}.{fmt}"'
+    return response
 
 
 @login_required
