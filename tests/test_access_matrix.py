@@ -158,3 +158,34 @@ class AccessMatrixTests(NarvaroTestCase):
             "channels:policy_detail",
         ]:
             self.assertEqual(client.get(reverse(name, args=[999999])).status_code, 404, name)
+
+
+class DjangoAdminTests(NarvaroTestCase):
+    def test_domain_objects_cannot_be_changed_past_their_services_in_the_django_admin(self) -> None:
+        client = self.client_for(self.adam)
+        url = reverse("admin:channels_account_change", args=[self.account_a.pk])
+        self.assertEqual(client.get(url).status_code, 200)  # viewing is fine
+        response = client.post(url, {"state": "active", "handle": "@hijacked@x.example"})
+        self.assertEqual(response.status_code, 403)
+        self.account_a.refresh_from_db()
+        self.assertEqual(self.account_a.state, "proposed")
+
+    def test_making_someone_admin_in_the_django_admin_is_logged_and_sets_the_flags(self) -> None:
+        from narvaro.core.models import AuditEvent
+
+        client = self.client_for(self.adam)
+        url = reverse("admin:core_user_change", args=[self.oscar.pk])
+        data = {
+            "username": "oscar",
+            "first_name": "Oscar",
+            "email": "oscar@example.org",
+            "org_role": "admin",
+            "is_active": "on",
+            "date_joined_0": "2024-01-01",
+            "date_joined_1": "10:00:00",
+        }
+        response = client.post(url, data)
+        self.assertEqual(response.status_code, 302, getattr(response, "context", None))
+        self.oscar.refresh_from_db()
+        self.assertTrue(self.oscar.is_superuser and self.oscar.is_staff)
+        self.assertTrue(AuditEvent.objects.filter(action="grant", target_id=str(self.oscar.pk)).exists())

@@ -6,25 +6,26 @@ from narvaro.channels.models import (
     CommentPolicy,
     CommentPolicyVersion,
 )
+from narvaro.lib.admin import ReadOnlyAdmin
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ["handle", "platform", "unit", "state", "kind"]
     list_filter = ["platform", "state", "kind"]
     search_fields = ["handle", "display_name"]
 
 
 @admin.register(CommentPolicy)
-class CommentPolicyAdmin(admin.ModelAdmin):
+class CommentPolicyAdmin(ReadOnlyAdmin):
     list_display = ["name", "unit"]
 
 
 @admin.register(CommentPolicyVersion)
-class CommentPolicyVersionAdmin(admin.ModelAdmin):
+class CommentPolicyVersionAdmin(ReadOnlyAdmin):
     list_display = ["policy", "number", "published_at"]
 
 
 @admin.register(AccountPolicyPublication)
-class AccountPolicyPublicationAdmin(admin.ModelAdmin):
+class AccountPolicyPublicationAdmin(ReadOnlyAdmin):
     list_display = ["account", "version", "published_on"]

@@ -52,7 +52,8 @@ def activation_problems(account: Account) -> dict[str, str]:
     version = account.comment_policy_version
     if version is None:
         problems["comment_policy_version"] = str(_("Choose the comment policy."))
-    elif version.published_at is None:
+    elif not type(version).objects.filter(pk=version.pk, published_at__isnull=False).exists():
+        # Read from the database: the caller's copy of the version may predate its publication.
         problems["comment_policy_version"] = str(
             _("The chosen comment policy version has no publication date.")
         )

@@ -53,7 +53,8 @@ def _record_policy_publication(
     *, account: Account, actor: User | None, on: dt.date | None = None
 ) -> None:
     version = account.comment_policy_version
-    if version is None:
+    # Only a live account publishes its policy: a proposed account records it at activation.
+    if version is None or account.state not in (Account.State.ACTIVE, Account.State.CLOSING):
         return
     latest = account.policy_publications.order_by("-published_on", "-id").first()
     if latest is not None and latest.version_id == version.pk:
@@ -171,7 +172,6 @@ def account_transition(
         problems = activation_problems(account)
         if problems:
             raise ValidationError(problems)
-        _record_policy_publication(account=account, actor=actor, on=on)
     if to_state == Account.State.CLOSED:
         account.closed_on = on or timezone.localdate()
     if to_state == Account.State.ACTIVE:
@@ -179,6 +179,8 @@ def account_transition(
     account.state = to_state
     account.full_clean()
     account.save()
+    if to_state == Account.State.ACTIVE:
+        _record_policy_publication(account=account, actor=actor, on=on)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,

@@ -8,6 +8,7 @@ works with no services at all.
 from __future__ import annotations
 
 import secrets
+import zoneinfo
 from pathlib import Path
 
 import environ
@@ -31,6 +32,26 @@ def env_secret(name: str, default: str | None = None) -> str | None:
     return env.str(name, default=default)
 
 
+def _typed(name: str, default: object, cast: str) -> object:
+    """Read NAME with django-environ's `cast`, turning a bad value into ImproperlyConfigured."""
+    try:
+        return getattr(env, cast)(name, default=default)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name}={env.str(name)!r} is not a valid {cast}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return bool(_typed(name, default, "bool"))
+
+
+def env_int(name: str, default: int) -> int:
+    return int(_typed(name, default, "int"))  # type: ignore[call-overload]
+
+
+def env_float(name: str, default: float) -> float:
+    return float(_typed(name, default, "float"))  # type: ignore[arg-type]
+
+
 NARVARO_HOME = Path(env.str("NARVARO_HOME", default=str(Path.cwd() / "narvaro-data"))).resolve()
 try:
     NARVARO_HOME.mkdir(parents=True, exist_ok=True)
@@ -51,10 +72,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env.bool("NARVARO_DEBUG", default=False)
+DEBUG = env_bool("NARVARO_DEBUG", False)
 ALLOWED_HOSTS = env.list("NARVARO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("NARVARO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("NARVARO_SITE_URL", default="http://127.0.0.1:8000")
 ORGANISATION_NAME = env.str("NARVARO_ORGANISATION_NAME", default="")
 
 INSTALLED_APPS = [
@@ -119,11 +139,10 @@ TEMPLATES = [
 ]
 
 # Database: SQLite in NARVARO_HOME by default; NARVARO_DATABASE_URL=postgres://... for PostgreSQL.
-DATABASES = {
-    "default": env.db_url(
-        "NARVARO_DATABASE_URL", default=f"sqlite:///{NARVARO_HOME / 'narvaro.sqlite3'}"
-    )
-}
+_database_url = (
+    env_secret("NARVARO_DATABASE_URL") or f"sqlite:///{NARVARO_HOME / 'narvaro.sqlite3'}"
+)
+DATABASES = {"default": environ.Env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE transactions and a busy
     # timeout turn lock contention into waiting instead of "database is locked" errors.
@@ -161,21 +180,26 @@ LOGIN_REDIRECT_URL = "core:overview"
 LOGOUT_REDIRECT_URL = "core:login"
 
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.
-AXES_FAILURE_LIMIT = env.int("NARVARO_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("NARVARO_LOGIN_COOLOFF_HOURS", default=0.5)
+AXES_FAILURE_LIMIT = env_int("NARVARO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("NARVARO_LOGIN_COOLOFF_HOURS", 0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "narvaro.lib.net.client_ip"
 
 # Two-factor authentication is required for these organisation-wide roles (R5).
 NARVARO_2FA_REQUIRED_ROLES = env.list("NARVARO_2FA_REQUIRED_ROLES", default=["admin", "registrar"])
-OTP_TOTP_ISSUER = ORGANISATION_NAME
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = ORGANISATION_NAME or "Narvaro"
 
 LANGUAGE_CODE = env.str("NARVARO_LANGUAGE", default="sv")
+if LANGUAGE_CODE not in ("sv", "en"):
+    raise ImproperlyConfigured(f"NARVARO_LANGUAGE={LANGUAGE_CODE!r}: use 'sv' or 'en'")
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env.str("NARVARO_TIME_ZONE", default="Europe/Stockholm")
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"NARVARO_TIME_ZONE={TIME_ZONE!r} is not a known time zone")
 USE_I18N = True
 USE_TZ = True
 
@@ -202,24 +226,35 @@ TASKS = {
     }
 }
 
-EMAIL_CONFIG = env.email_url("NARVARO_EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+_email = environ.Env.email_url_config(env_secret("NARVARO_EMAIL_URL") or "consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "")
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 DEFAULT_FROM_EMAIL = env.str("NARVARO_DEFAULT_FROM_EMAIL", default="narvaro@localhost")
 
 # Security headers. Cookies are secure whenever we are not in debug mode.
-SESSION_COOKIE_SECURE = env.bool("NARVARO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("NARVARO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("NARVARO_SESSION_AGE_SECONDS", default=8 * 3600)
+SESSION_COOKIE_AGE = env_int("NARVARO_SESSION_AGE_SECONDS", 8 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env.bool("NARVARO_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("NARVARO_HSTS_SECONDS", default=0)
-if env.bool("NARVARO_BEHIND_PROXY", default=False):
+SECURE_SSL_REDIRECT = env_bool("NARVARO_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("NARVARO_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NARVARO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("NARVARO_HSTS_PRELOAD", False)
+BEHIND_PROXY = env_bool("NARVARO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For in front of Narvaro (see lib/net.py).
+NARVARO_PROXY_COUNT = env_int("NARVARO_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 
 # A strict Content Security Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

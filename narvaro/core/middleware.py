@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import resolve
+from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 
 # Views a signed-in person may reach before completing the second factor.
@@ -46,7 +47,8 @@ class RequireTwoFactorMiddleware:
                 if user_has_confirmed_device(user)
                 else "core:two_factor_setup"
             )
-            return redirect(target)
+            # Come back to the page that was asked for once the second factor is given.
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
     @staticmethod

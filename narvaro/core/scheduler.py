@@ -41,9 +41,15 @@ def registered_jobs() -> list[PeriodicJob]:
 
 @transaction.atomic
 def scheduled_jobs_sync() -> list[ScheduledJob]:
-    """Create a row for each registered job that has none; keep admins' changes to others."""
+    """Create a row for each registered job; keep admins' timing of existing ones.
+
+    The task a job runs always follows the code, so a renamed task takes effect on upgrade.
+    """
     rows = []
     for job in registered_jobs():
+        ScheduledJob.objects.filter(name=job.name).exclude(task_path=job.task_path).update(
+            task_path=job.task_path
+        )
         row, _ = ScheduledJob.objects.get_or_create(
             name=job.name,
             defaults={

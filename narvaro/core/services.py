@@ -11,10 +11,9 @@ from narvaro.core.models import AuditEvent, User
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind a proxy, SecurityMiddleware/NARVARO_BEHIND_PROXY decide what REMOTE_ADDR holds.
-    return request.META.get("REMOTE_ADDR") or None
+    from narvaro.lib.net import client_ip
+
+    return client_ip(request) if request is not None else None
 
 
 def audit_record(
@@ -76,6 +75,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+USER_TRACKED_FIELDS = ["first_name", "last_name", "email", "title", "org_role", "is_active"]
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -118,7 +120,7 @@ def user_update(
     *, actor: User | None, user: User, request: HttpRequest | None = None, **fields: Any
 ) -> User:
     """Change a person's details or organisation-wide role; role changes are logged as grants."""
-    tracked = ["first_name", "last_name", "email", "title", "org_role", "is_active"]
+    tracked = USER_TRACKED_FIELDS
     # Compare with the stored row: a ModelForm has already written the new values onto `user`.
     before = model_snapshot(User.objects.get(pk=user.pk), tracked)
     for name, value in fields.items():

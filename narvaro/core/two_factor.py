@@ -84,6 +84,6 @@ def backup_codes_create(*, user: User, count: int = BACKUP_CODE_COUNT) -> list[s
 
 @transaction.atomic
 def totp_device_create_confirmed(*, user: User) -> TOTPDevice:
-    """A confirmed authenticator for `user` (the demo and `createadmin` print its secret)."""
+    """A confirmed authenticator for `user` (the demo prints its secret for its demo logins)."""
     TOTPDevice.objects.filter(user=user).delete()
     return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)

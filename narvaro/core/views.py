@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,6 +21,16 @@ from narvaro.core.selectors import audit_event_list_for_user, overview_for_user,
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
 from narvaro.lib.types import AuthedRequest
+
+
+def safe_next(request: HttpRequest) -> str:
+    """The ?next= address if it stays on this site, else the overview (no open redirects)."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 class LoginView(auth_views.LoginView):
@@ -45,7 +56,7 @@ def two_factor_setup(request: AuthedRequest) -> HttpResponse:
             request=request, device=device, token=form.cleaned_data["token"]
         ):
             messages.success(request, _("Two-factor authentication is now on."))
-            return redirect("core:overview")
+            return redirect(safe_next(request))
         form.add_error("token", _("That code is not valid. Check the time on your phone."))
     context = {"form": form, "qr_svg": two_factor.qr_svg(device), "secret": device_secret(device)}
     return render(request, "core/two_factor_setup.html", context)
@@ -66,7 +77,7 @@ def two_factor_verify(request: AuthedRequest) -> HttpResponse:
     form = TwoFactorTokenForm(request.POST or None)
     if form.is_valid():
         if two_factor.two_factor_verify(request=request, token=form.cleaned_data["token"]):
-            return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
+            return redirect(safe_next(request))
         form.add_error("token", _("That code is not valid."))
     return render(request, "core/two_factor_verify.html", {"form": form})
 

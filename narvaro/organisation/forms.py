@@ -31,7 +31,10 @@ class UnitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         parents = unit_list_for_user(user, Capability.MANAGE).order_by("name")
         if self.instance.pk:
-            parents = parents.exclude(pk=self.instance.pk)
+            # Keeping the current place is always allowed, even below a unit one does not manage.
+            parents = (parents | Unit.objects.filter(pk=self.instance.parent_id)).exclude(
+                pk=self.instance.pk
+            )
         set_queryset(self.fields["parent"], parents)
         if not user.is_org_admin:
             self.fields["parent"].required = True

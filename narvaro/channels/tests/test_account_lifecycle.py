@@ -60,6 +60,7 @@ class AccountTransitionTests(NarvaroTestCase):
         self.assertEqual(publication.version, self.policy.versions.get(number=1))
 
     def test_a_new_policy_version_on_the_account_is_recorded_with_its_date(self) -> None:
+        services.account_transition(actor=self.alice, account=self.account_a, to_state="active")
         version = services.policy_version_add(actor=self.adam, policy=self.policy, text="Ny text")
         services.policy_version_publish(actor=self.adam, version=version)
         services.account_update(

@@ -56,7 +56,7 @@ class AccountDetailTests(NarvaroTestCase):
     def test_the_detail_page_costs_a_fixed_number_of_queries(self) -> None:
         client = self.client_for(self.alice)
         client.get(self.account_a.get_absolute_url())
-        with self.assertNumQueries(9):
+        with self.assertNumQueries(10):
             client.get(self.account_a.get_absolute_url())
 
     def test_a_viewer_sees_no_edit_or_state_buttons(self) -> None:

@@ -11,7 +11,10 @@ from django.test import SimpleTestCase
 
 
 def run_narvaro(
-    *args: str, home: str | None = None, database_url: str | None = None
+    *args: str,
+    home: str | None = None,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed `narvaro` command as a user would, on its own data folder.
 
@@ -22,6 +25,7 @@ def run_narvaro(
     env.pop("NARVARO_DATABASE_URL", None)
     if database_url:
         env["NARVARO_DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "narvaro", *args],
         capture_output=True,
@@ -72,6 +76,40 @@ class CliTests(SimpleTestCase):
         )
         self.assertEqual(result.returncode, 2)
         self.assertIn("NARVARO_DATABASE_URL must be a sqlite:// or postgres:// URL", result.stderr)
+
+    def test_a_bad_setting_names_the_variable_in_one_line(self) -> None:
+        cases = {
+            "NARVARO_LOGIN_FAILURE_LIMIT": (
+                "many",
+                "NARVARO_LOGIN_FAILURE_LIMIT='many' is not a valid int",
+            ),
+            "NARVARO_TIME_ZONE": (
+                "Mars/Olympus",
+                "NARVARO_TIME_ZONE='Mars/Olympus' is not a known time zone",
+            ),
+            "NARVARO_LANGUAGE": ("fi", "NARVARO_LANGUAGE='fi': use 'sv' or 'en'"),
+        }
+        for name, (value, message) in cases.items():
+            with self.subTest(name=name):
+                result = run_narvaro("manage", "check", extra_env={name: value})
+                self.assertEqual(result.returncode, 2)
+                self.assertEqual(result.stderr, f"narvaro: configuration error: {message}\n")
+
+    def test_a_secret_can_come_from_a_file(self) -> None:
+        home = tempfile.mkdtemp(prefix="narvaro-cli-")
+        key_file = os.path.join(home, "key")
+        with open(key_file, "w") as handle:
+            handle.write("from-a-file\n")
+        show = "from django.conf import settings; print(settings.SECRET_KEY)"
+        result = run_narvaro(
+            "manage",
+            "shell",
+            "-c",
+            show,
+            home=home,
+            extra_env={"NARVARO_SECRET_KEY_FILE": key_file},
+        )
+        self.assertEqual(result.stdout.strip().splitlines()[-1], "from-a-file")
 
     def test_help_lists_the_verbs(self) -> None:
         result = run_narvaro("--help")

@@ -33,26 +33,30 @@ class SignInTests(NarvaroTestCase):
     def test_r5_an_admin_without_a_second_factor_is_sent_to_set_one_up(self) -> None:
         client = Client()
         client.post(reverse("core:login"), {"username": "adam", "password": PASSWORD})
-        self.assertRedirects(client.get(reverse("core:overview")), reverse("core:two_factor_setup"))
-        self.assertRedirects(
-            client.get(reverse("core:audit_log")), reverse("core:two_factor_setup")
-        )
+        setup = reverse("core:two_factor_setup")
+        self.assertRedirects(client.get(reverse("core:overview")), setup + "?next=%2F")
+        self.assertRedirects(client.get(reverse("core:audit_log")), setup + "?next=%2Faudit%2F")
 
     @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)  # django-otp slows down retries after a miss
     def test_r5_a_registrar_with_an_authenticator_must_enter_a_code(self) -> None:
         device = two_factor.totp_device_create_confirmed(user=self.rita)
         client = Client()
         client.post(reverse("core:login"), {"username": "rita", "password": PASSWORD})
-        self.assertRedirects(
-            client.get(reverse("core:audit_log")), reverse("core:two_factor_verify")
-        )
-        response = client.post(reverse("core:two_factor_verify"), {"token": "000000"})
+        verify = reverse("core:two_factor_verify") + "?next=%2Faudit%2F"
+        self.assertRedirects(client.get(reverse("core:audit_log")), verify)
+        response = client.post(verify, {"token": "000000"})
         self.assertContains(response, "That code is not valid.")
-        self.assertRedirects(
-            client.get(reverse("core:audit_log")), reverse("core:two_factor_verify")
-        )
-        client.post(reverse("core:two_factor_verify"), {"token": current_code(device)})
-        self.assertEqual(client.get(reverse("core:audit_log")).status_code, 200)
+        self.assertRedirects(client.get(reverse("core:audit_log")), verify)
+        response = client.post(verify, {"token": current_code(device)})
+        self.assertRedirects(response, reverse("core:audit_log"))  # back where they were going
+
+    def test_the_second_factor_never_redirects_to_another_site(self) -> None:
+        device = two_factor.totp_device_create_confirmed(user=self.rita)
+        client = Client()
+        client.post(reverse("core:login"), {"username": "rita", "password": PASSWORD})
+        url = reverse("core:two_factor_verify") + "?next=https://evil.example/phish"
+        response = client.post(url, {"token": current_code(device)})
+        self.assertRedirects(response, reverse("core:overview"), fetch_redirect_response=False)
 
     def test_a_backup_code_works_once(self) -> None:
         two_factor.totp_device_create_confirmed(user=self.rita)

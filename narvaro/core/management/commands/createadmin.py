@@ -1,4 +1,4 @@
-"""`narvaro createadmin`: create the first administrator (or promote an existing person)."""
+"""`narvaro createadmin`: create an organisation administrator (the first one, typically)."""
 
 from __future__ import annotations
 

@@ -29,12 +29,17 @@ class Command(OneLineErrorsMixin, BaseCommand):
         )
         parser.add_argument(
             "--workers",
-            type=int,
-            default=int(os.environ.get("NARVARO_WEB_WORKERS", "2")),
+            default=os.environ.get("NARVARO_WEB_WORKERS", "2"),
             help="Number of gunicorn worker processes (default: %(default)s).",
         )
 
-    def handle(self, *args: Any, bind: str, workers: int, **options: Any) -> None:
+    def handle(self, *args: Any, bind: str, workers: str | int, **options: Any) -> None:
+        try:
+            workers = int(workers)
+        except ValueError as exc:
+            raise CommandError(
+                f"--workers (or NARVARO_WEB_WORKERS) must be a number, not {workers!r}"
+            ) from exc
         if workers < 1:
             raise CommandError("--workers must be at least 1")
         self.check()
