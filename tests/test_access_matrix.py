@@ -57,6 +57,7 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("core:password_change", None, SIGNED_IN),
     ("core:two_factor_setup", None, SIGNED_IN),
     ("core:two_factor_verify", None, SIGNED_IN),
+    ("core:two_factor_backup_codes", None, SIGNED_IN),
     ("core:set_language", None, dict.fromkeys(ROLES, 302)),
     ("core:audit_log", None, {"anonymous": 302, "vera": 403, "bob": 403, "rita": 200, "adam": 200}),
     ("core:person_list", None, ADMIN_ONLY),
@@ -188,4 +189,6 @@ class DjangoAdminTests(NarvaroTestCase):
         self.assertEqual(response.status_code, 302, getattr(response, "context", None))
         self.oscar.refresh_from_db()
         self.assertTrue(self.oscar.is_superuser and self.oscar.is_staff)
-        self.assertTrue(AuditEvent.objects.filter(action="grant", target_id=str(self.oscar.pk)).exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(action="grant", target_id=str(self.oscar.pk)).exists()
+        )

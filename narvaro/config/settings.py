@@ -211,6 +211,9 @@ NODE_MODULES = Path(env.str("NARVARO_NODE_MODULES", default=str(REPO_DIR / "node
 STATICFILES_DIRS = [
     ("vendor/designsystemet", NODE_MODULES / "@digdir/designsystemet-css/dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
+    # Inter, the typeface Designsystemet's theme names, served from here (the CSP allows no
+    # other origin, and a public-sector service should not call a font CDN anyway).
+    ("vendor/inter", NODE_MODULES / "@fontsource/inter"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -344,5 +344,14 @@ def _demo_second_factor(person: User) -> tuple[str, tuple[str, ...]]:
     device = TOTPDevice.objects.filter(user=person, confirmed=True).first()
     if device is None:
         device = two_factor.totp_device_create_confirmed(user=person)
-    codes = tuple(two_factor.backup_codes_create(user=person, count=5))
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    # Reprint the unused demo codes; make new ones only when they are used up.
+    codes = tuple(
+        StaticToken.objects.filter(device__user=person)
+        .order_by("id")
+        .values_list("token", flat=True)
+    )
+    if len(codes) < 3:
+        codes = tuple(two_factor.backup_codes_create(user=person, count=5))
     return b32encode(device.bin_key).decode().rstrip("="), codes

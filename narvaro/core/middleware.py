@@ -16,6 +16,7 @@ EXEMPT_VIEWS = {
     "core:logout",
     "core:two_factor_verify",
     "core:two_factor_setup",
+    "core:two_factor_backup_codes",
     "core:set_language",
     "core:accessibility",
     "core:health",

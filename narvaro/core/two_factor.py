@@ -73,12 +73,25 @@ def two_factor_verify(*, request: AuthedRequest, token: str) -> bool:
 
 
 @transaction.atomic
-def backup_codes_create(*, user: User, count: int = BACKUP_CODE_COUNT) -> list[str]:
-    """Replace `user`'s backup codes with `count` new single-use ones and return them."""
+def backup_codes_create(
+    *, user: User, count: int = BACKUP_CODE_COUNT, request: HttpRequest | None = None
+) -> list[str]:
+    """Replace `user`'s backup codes with `count` new single-use ones and return them.
+
+    Earlier codes stop working. Only the person sees the codes; the log records that new
+    ones were made.
+    """
     device, _ = StaticDevice.objects.get_or_create(user=user, name="backup")
     device.token_set.all().delete()
     codes = [secrets.token_hex(4) for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.SECURITY,
+        target=user,
+        summary=f"{count} new backup codes created; earlier ones revoked",
+        request=request,
+    )
     return codes
 
 

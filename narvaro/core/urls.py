@@ -50,6 +50,7 @@ urlpatterns = [
     ),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/backup-codes/", views.two_factor_backup_codes, name="two_factor_backup_codes"),
     path("language/", set_language, name="set_language"),
     path("audit/", views.audit_log, name="audit_log"),
     path("people/", views.person_list, name="person_list"),

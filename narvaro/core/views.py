@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from narvaro.core import services, two_factor
@@ -56,7 +57,8 @@ def two_factor_setup(request: AuthedRequest) -> HttpResponse:
             request=request, device=device, token=form.cleaned_data["token"]
         ):
             messages.success(request, _("Two-factor authentication is now on."))
-            return redirect(safe_next(request))
+            backup = reverse("core:two_factor_backup_codes")
+            return redirect(f"{backup}?{urlencode({'next': safe_next(request)})}")
         form.add_error("token", _("That code is not valid. Check the time on your phone."))
     context = {"form": form, "qr_svg": two_factor.qr_svg(device), "secret": device_secret(device)}
     return render(request, "core/two_factor_setup.html", context)
@@ -68,6 +70,18 @@ def device_secret(device: object) -> str:
 
     raw = b32encode(device.bin_key).decode().rstrip("=")  # type: ignore[attr-defined]
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def two_factor_backup_codes(request: AuthedRequest) -> HttpResponse:
+    """Single-use backup codes for when the phone is lost: shown once, right after creation."""
+    codes: list[str] = []
+    if request.method == "POST":
+        codes = two_factor.backup_codes_create(user=request.user, request=request)
+    context = {"codes": codes, "next": safe_next(request)}
+    return render(request, "core/two_factor_backup_codes.html", context)
 
 
 @login_required

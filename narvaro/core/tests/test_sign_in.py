@@ -76,8 +76,7 @@ class SignInTests(NarvaroTestCase):
         page = client.get(reverse("core:two_factor_setup"))
         self.assertContains(page, "<svg")
         device = TOTPDevice.objects.get(user=self.adam, confirmed=False)
-        response = client.post(reverse("core:two_factor_setup"), {"token": current_code(device)})
-        self.assertRedirects(response, reverse("core:overview"))
+        client.post(reverse("core:two_factor_setup"), {"token": current_code(device)})
         device.refresh_from_db()
         self.assertTrue(device.confirmed)
         self.assertEqual(client.get(reverse("core:person_list")).status_code, 200)
@@ -99,3 +98,35 @@ class ThrottlingTests(NarvaroTestCase):
         self.assertEqual(response.status_code, 429)
         self.assertContains(response, "Too many failed sign-in attempts", status_code=429)
         self.assertNotIn("_auth_user_id", client.session)
+
+
+class BackupCodeTests(NarvaroTestCase):
+    def test_a_person_creates_backup_codes_that_replace_the_earlier_ones(self) -> None:
+        client = self.client_for(self.rita)
+        url = reverse("core:two_factor_backup_codes")
+        self.assertNotContains(client.get(url), 'class="secret"')
+        first = client.post(url)
+        old_codes = first.context["codes"]
+        self.assertEqual(len(old_codes), 10)
+        self.assertContains(first, old_codes[0])
+        self.assertEqual(
+            first["Cache-Control"], "max-age=0, no-cache, no-store, must-revalidate, private"
+        )
+        client.post(url)
+        fresh = Client()
+        fresh.post(reverse("core:login"), {"username": "rita", "password": PASSWORD})
+        response = fresh.post(reverse("core:two_factor_verify"), {"token": old_codes[0]})
+        self.assertContains(response, "That code is not valid.")
+        self.assertEqual(AuditEvent.objects.filter(actor=self.rita, action="security").count(), 2)
+
+    def test_after_setting_up_an_authenticator_the_person_is_offered_backup_codes(self) -> None:
+        client = Client()
+        client.post(reverse("core:login"), {"username": "adam", "password": PASSWORD})
+        client.get(reverse("core:two_factor_setup"))
+        device = TOTPDevice.objects.get(user=self.adam, confirmed=False)
+        response = client.post(reverse("core:two_factor_setup"), {"token": current_code(device)})
+        self.assertRedirects(
+            response,
+            reverse("core:two_factor_backup_codes") + "?next=%2F",
+            fetch_redirect_response=False,
+        )
