@@ -35,6 +35,7 @@ from narvaro.channels.selectors import (
     policy_versions,
 )
 from narvaro.core.selectors import audit_events_for_object
+from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
 from narvaro.lib.types import AuthedRequest
@@ -105,7 +106,7 @@ def account_create(request: AuthedRequest) -> HttpResponse:
     if managed is not None and not managed:
         raise PermissionDenied
     form = AccountForm(
-        request.POST or None, user=request.user, initial={"unit": request.GET.get("unit")}
+        post_data(request), user=request.user, initial={"unit": request.GET.get("unit")}
     )
     if form.is_valid():
         try:
@@ -122,7 +123,7 @@ def account_create(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk, write=True)
-    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    form = AccountForm(post_data(request), instance=account, user=request.user)
     if form.is_valid():
         try:
             services.account_update(actor=request.user, account=account, **form.cleaned_data)
@@ -182,7 +183,7 @@ def policy_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def policy_create(request: AuthedRequest) -> HttpResponse:
     if not (request.user.is_org_admin or unit_access(request.user).unit_ids(Capability.MANAGE)):
         raise PermissionDenied
-    form = CommentPolicyForm(request.POST or None, user=request.user)
+    form = CommentPolicyForm(post_data(request), user=request.user)
     if form.is_valid():
         policy = services.policy_create(actor=request.user, **form.cleaned_data)
         messages.success(request, _("Comment policy created. Publish it before accounts use it."))
@@ -196,7 +197,7 @@ def policy_version_create(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_policy_for_user(request.user, pk, write=True)
     latest = policy_versions(policy).first()
     form = CommentPolicyVersionForm(
-        request.POST or None, initial={"text": latest.text if latest else ""}
+        post_data(request), initial={"text": latest.text if latest else ""}
     )
     if form.is_valid():
         services.policy_version_add(actor=request.user, policy=policy, **form.cleaned_data)
@@ -209,7 +210,7 @@ def policy_version_create(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def policy_version_publish(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     version = get_policy_version_for_user(request.user, pk, number, write=True)
-    form = PublishVersionForm(request.POST or None)
+    form = PublishVersionForm(post_data(request))
     if form.is_valid():
         try:
             services.policy_version_publish(

@@ -19,6 +19,7 @@ from narvaro.core.forms import AuditFilterForm, PersonForm, TwoFactorTokenForm
 from narvaro.core.models import User
 from narvaro.core.permissions import require_audit_reader, require_org_admin
 from narvaro.core.selectors import audit_event_list_for_user, overview_for_user, user_list_for_user
+from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
 from narvaro.lib.types import AuthedRequest
@@ -51,7 +52,7 @@ def overview(request: AuthedRequest) -> HttpResponse:
 def two_factor_setup(request: AuthedRequest) -> HttpResponse:
     """Register an authenticator app: scan the code, type one code back to confirm."""
     device = two_factor.pending_totp_device(request.user)
-    form = TwoFactorTokenForm(request.POST or None)
+    form = TwoFactorTokenForm(post_data(request))
     if form.is_valid():
         if two_factor.totp_device_confirm(
             request=request, device=device, token=form.cleaned_data["token"]
@@ -88,7 +89,7 @@ def two_factor_backup_codes(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: AuthedRequest) -> HttpResponse:
     """Ask for the second factor after the password."""
-    form = TwoFactorTokenForm(request.POST or None)
+    form = TwoFactorTokenForm(post_data(request))
     if form.is_valid():
         if two_factor.two_factor_verify(request=request, token=form.cleaned_data["token"]):
             return redirect(safe_next(request))
@@ -122,7 +123,7 @@ def person_list(request: AuthedRequest) -> HttpResponse:
 @require_org_admin
 @require_http_methods(["GET", "POST"])
 def person_create(request: AuthedRequest) -> HttpResponse:
-    form = PersonForm(request.POST or None)
+    form = PersonForm(post_data(request))
     if form.is_valid():
         person = services.user_create(actor=request.user, **form.cleaned_data)
         services.password_reset_send(request=request, user=person)
@@ -135,7 +136,7 @@ def person_create(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(user_list_for_user(request.user), pk=pk)
-    form = PersonForm(request.POST or None, instance=person)
+    form = PersonForm(post_data(request), instance=person)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
         services.user_update(actor=request.user, user=person, request=request, **data)

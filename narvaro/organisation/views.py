@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from narvaro.channels.selectors import account_list_for_user
 from narvaro.core.selectors import audit_events_for_object
+from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to
 from narvaro.lib.types import AuthedRequest
 from narvaro.organisation import services
@@ -63,7 +64,7 @@ def unit_create(request: AuthedRequest) -> HttpResponse:
     if not _can_create_units(request):
         raise PermissionDenied
     initial = {"parent": request.GET.get("parent")}
-    form = UnitForm(request.POST or None, user=request.user, initial=initial)
+    form = UnitForm(post_data(request), user=request.user, initial=initial)
     if form.is_valid():
         unit = services.unit_create(actor=request.user, **form.cleaned_data)
         messages.success(request, _("Unit created."))
@@ -75,7 +76,7 @@ def unit_create(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unit_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = get_unit_for_user(request.user, pk, write=True)
-    form = UnitForm(request.POST or None, instance=unit, user=request.user)
+    form = UnitForm(post_data(request), instance=unit, user=request.user)
     if form.is_valid():
         try:
             services.unit_update(actor=request.user, unit=unit, **form.cleaned_data)
@@ -91,7 +92,7 @@ def unit_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def membership_add(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = get_unit_for_user(request.user, pk, write=True)
-    form = MembershipForm(request.POST or None, user=request.user)
+    form = MembershipForm(post_data(request), user=request.user)
     if form.is_valid():
         services.membership_grant(actor=request.user, unit=unit, **form.cleaned_data)
         messages.success(request, _("Role given."))
@@ -104,7 +105,7 @@ def membership_add(request: AuthedRequest, pk: int) -> HttpResponse:
 def membership_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_user(request.user, pk, write=True)
     initial = {"role": membership.role, "requires_approval": membership.requires_approval}
-    form = MembershipChangeForm(request.POST or None, initial=initial)
+    form = MembershipChangeForm(post_data(request), initial=initial)
     if form.is_valid():
         services.membership_grant(
             actor=request.user, unit=membership.unit, user=membership.user, **form.cleaned_data
