@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "narvaro.core.middleware.OrganisationLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -195,6 +196,8 @@ OTP_TOTP_ISSUER = ORGANISATION_NAME or "Narvaro"
 LANGUAGE_CODE = env.str("NARVARO_LANGUAGE", default="sv")
 if LANGUAGE_CODE not in ("sv", "en"):
     raise ImproperlyConfigured(f"NARVARO_LANGUAGE={LANGUAGE_CODE!r}: use 'sv' or 'en'")
+# Follow the browser's language instead of NARVARO_LANGUAGE for people who have not chosen.
+NARVARO_BROWSER_LANGUAGE = env_bool("NARVARO_BROWSER_LANGUAGE", False)
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env.str("NARVARO_TIME_ZONE", default="Europe/Stockholm")

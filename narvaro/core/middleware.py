@@ -23,6 +23,25 @@ EXEMPT_VIEWS = {
 }
 
 
+class OrganisationLanguageMiddleware:
+    """Speak the organisation's language (NARVARO_LANGUAGE) until the person picks another.
+
+    Django would otherwise follow the browser's Accept-Language header, so a Swedish
+    municipality's staff with English browsers would land in English. The language switch
+    sets a cookie, which LocaleMiddleware still honours.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        if not settings.NARVARO_BROWSER_LANGUAGE:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
 class RequireTwoFactorMiddleware:
     """Send admins and registrars to the second-factor step until they have passed it.
 
