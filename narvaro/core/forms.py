@@ -39,13 +39,18 @@ class PersonForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "title", "org_role"]
+        fields = ["username", "first_name", "last_name", "email", "title", "org_role", "is_active"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        self.fields["is_active"].help_text = _(
+            "People are deactivated, never deleted, so that the audit log keeps pointing at them."
+        )
         if self.instance.pk:
             self.fields["username"].disabled = True
+        else:
+            del self.fields["is_active"]
 
 
 class AuditFilterForm(forms.Form):

@@ -68,7 +68,17 @@ def overview_for_user(user: User) -> dict[str, object]:
     from narvaro.channels.selectors import account_state_counts_for_user, accounts_needing_attention
     from narvaro.organisation.selectors import memberships_of_user
 
+    missing_second_factor: list[User] = []
+    if user.is_org_admin:
+        # People whose role needs a second factor but who have not registered one yet: they
+        # will be stopped at their next sign-in, so the admin should know beforehand.
+        missing_second_factor = list(
+            user_list_for_user(user)
+            .filter(is_active=True, has_authenticator=False)
+            .exclude(org_role="")
+        )
     return {
+        "missing_second_factor": missing_second_factor,
         "memberships": list(memberships_of_user(user)),
         "account_counts": account_state_counts_for_user(user),
         "attention": list(accounts_needing_attention(user)[:10]),

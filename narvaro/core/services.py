@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from narvaro.core.models import AuditEvent, User
 
@@ -127,6 +129,15 @@ def user_update(
         if name not in tracked:
             raise ValueError(f"user_update cannot change {name!r}")
         setattr(user, name, value)
+    # An admin who demotes or deactivates themselves may leave nobody able to undo it.
+    demotes_self = (
+        actor is not None
+        and actor.pk == user.pk
+        and before["org_role"] == User.OrgRole.ADMIN
+        and (user.org_role != User.OrgRole.ADMIN or not user.is_active)
+    )
+    if demotes_self:
+        raise ValidationError(_("You cannot remove your own administrator role or access."))
     _apply_org_role_flags(user)
     user.full_clean()
     user.save()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
@@ -139,9 +140,13 @@ def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     form = PersonForm(post_data(request), instance=person)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
-        services.user_update(actor=request.user, user=person, request=request, **data)
-        messages.success(request, _("Changes saved."))
-        return redirect_to(request, reverse("core:person_list"))
+        try:
+            services.user_update(actor=request.user, user=person, request=request, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect_to(request, reverse("core:person_list"))
     return render(request, "core/person_form.html", {"form": form, "person": person})
 
 

@@ -103,7 +103,12 @@ class PeopleTests(NarvaroTestCase):
     def test_making_someone_admin_gives_django_admin_access_and_is_logged_as_a_grant(self) -> None:
         self.client_for(self.adam).post(
             reverse("core:person_edit", args=[self.oscar.pk]),
-            {"first_name": "Oscar", "email": "oscar@example.org", "org_role": "admin"},
+            {
+                "first_name": "Oscar",
+                "email": "oscar@example.org",
+                "org_role": "admin",
+                "is_active": "on",
+            },
         )
         self.oscar.refresh_from_db()
         self.assertTrue(self.oscar.is_staff and self.oscar.is_superuser)
@@ -136,3 +141,44 @@ class PolicyListTests(NarvaroTestCase):
         with self.assertNumQueries(6):
             response = client.get(reverse("channels:policy_list"))
         self.assertContains(response, "Policy 9")
+
+
+class OverviewPerRoleTests(NarvaroTestCase):
+    def test_an_admin_sees_who_still_lacks_a_second_factor(self) -> None:
+        response = self.client_for(self.adam).get(reverse("core:overview"))
+        self.assertContains(response, "Waiting for two-factor authentication")
+        self.assertContains(response, reverse("core:person_edit", args=[self.rita.pk]))
+
+    def test_a_registrar_is_offered_the_register_download(self) -> None:
+        response = self.client_for(self.rita).get(reverse("core:overview"))
+        self.assertContains(response, reverse("channels:account_export", args=["csv"]))
+        self.assertNotContains(response, "Waiting for two-factor authentication")
+
+    def test_a_viewer_sees_neither(self) -> None:
+        response = self.client_for(self.vera).get(reverse("core:overview"))
+        self.assertNotContains(response, reverse("channels:account_export", args=["csv"]))
+        self.assertNotContains(response, "Waiting for two-factor authentication")
+
+    def test_an_admin_can_deactivate_a_person_and_it_is_logged(self) -> None:
+        self.client_for(self.adam).post(
+            reverse("core:person_edit", args=[self.oscar.pk]),
+            {"first_name": "Oscar", "email": "oscar@example.org", "org_role": ""},
+        )
+        self.oscar.refresh_from_db()
+        self.assertFalse(self.oscar.is_active)
+        event = AuditEvent.objects.get(action="update", target_id=str(self.oscar.pk))
+        self.assertEqual(event.changes["is_active"], [True, False])
+
+    def test_an_admin_cannot_lock_themselves_out(self) -> None:
+        response = self.client_for(self.adam).post(
+            reverse("core:person_edit", args=[self.adam.pk]),
+            {
+                "first_name": "Adam",
+                "email": "adam@example.org",
+                "org_role": "registrar",
+                "is_active": "on",
+            },
+        )
+        self.assertContains(response, "You cannot remove your own administrator role or access.")
+        self.adam.refresh_from_db()
+        self.assertEqual(self.adam.org_role, "admin")
