@@ -74,7 +74,8 @@ def overview_for_user(user: User) -> dict[str, object]:
         # will be stopped at their next sign-in, so the admin should know beforehand.
         missing_second_factor = list(
             user_list_for_user(user)
-            .filter(is_active=True, has_authenticator=False)
+            .filter(is_active=True)
+            .exclude(totpdevice__confirmed=True)
             .exclude(org_role="")
         )
     return {
