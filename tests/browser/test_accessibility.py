@@ -1,0 +1,289 @@
+"""Every page, in Swedish and English, as each role that can open it, meets WCAG 2.1 A and AA.
+
+axe-core checks each page in a real Chromium. Each page is listed by its URL name with the
+roles that may open it (tests/test_access_matrix.py holds the access rules). Forms are also
+checked after a failed submission, so the error summary and the errors next to the fields are
+checked too. A new GET page without an entry here fails `test_every_page_is_checked`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from playwright.sync_api import Page
+
+from tests.browser.conftest import Session
+from tests.browser.support import (
+    LANGUAGES,
+    ROLES,
+    Cast,
+    axe_violations,
+    format_violations,
+    reset_link_path,
+    set_language,
+    totp_code,
+)
+
+EVERYONE = frozenset(ROLES)
+ANONYMOUS = frozenset({"anonymous"})
+SIGNED_IN = EVERYONE - ANONYMOUS
+ADMIN = frozenset({"admin"})
+MANAGERS = frozenset({"manager", "admin"})
+AUDIT_READERS = frozenset({"manager", "registrar", "admin"})
+# bob (publisher) belongs to gata-park and cannot see kultur's or bibliotek's accounts.
+KULTUR_READERS = SIGNED_IN - {"publisher"}
+# Variants of a page (a failed submission, an empty result) are checked for one role: the
+# least privileged role that can open the page.
+VIEWER = frozenset({"viewer"})
+MANAGER = frozenset({"manager"})
+
+Kwargs = Callable[[Cast, str], dict[str, Any]]
+
+
+def submit(page: Page, cast: Cast) -> None:
+    """Send the page's form as it is (the forms have `novalidate`, so the server judges)."""
+    with page.expect_navigation():
+        page.locator("main form[method=post] button[type=submit]").first.click()
+
+
+def fill_and_submit(**fields: str) -> Callable[[Page, Cast], None]:
+    def action(page: Page, cast: Cast) -> None:
+        for name, value in fields.items():
+            page.fill(f"main [name={name}]", value)
+        submit(page, cast)
+
+    return action
+
+
+def wrong_two_factor_code(page: Page, cast: Cast) -> None:
+    # Five steps ahead is outside django-otp's tolerance of one step, so the code is refused.
+    fill_and_submit(token=totp_code(cast.devices["adam"], steps_ahead=5))(page, cast)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page: its URL, who may open it, and what to do on it before the check."""
+
+    url_name: str
+    roles: frozenset[str]
+    kwargs: Kwargs | None = None
+    query: str | Callable[[Cast, str], str] = ""
+    status: int = 200
+    then: Callable[[Page, Cast], None] | None = None
+    # Whether `then` is a submission that the form refuses (then errors must be shown).
+    refused: bool = True
+
+    def path(self, cast: Cast, role: str) -> str:
+        kwargs = self.kwargs(cast, role) if self.kwargs else None
+        query = self.query(cast, role) if callable(self.query) else self.query
+        return reverse(self.url_name, kwargs=kwargs) + query
+
+
+def home_unit(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": cast.home_unit(role).pk}
+
+
+def home_account(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": cast.home_account(role).pk}
+
+
+def home_membership(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": cast.home_membership(role).pk}
+
+
+def account(key: str) -> Kwargs:
+    return lambda cast, role: {"pk": cast.accounts[key].pk}
+
+
+def kultur_policy(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": cast.policies["kultur"].pk}
+
+
+def kultur_policy_version(number: int) -> Kwargs:
+    return lambda cast, role: {"pk": cast.policies["kultur"].pk, "number": number}
+
+
+def reset_link(cast: Cast, role: str) -> dict[str, Any]:
+    uidb64, token = reset_link_path(cast.people["oscar"]).strip("/").split("/")[-2:]
+    return {"uidb64": uidb64, "token": token}
+
+
+def oscar(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": cast.people["oscar"].pk}
+
+
+PAGES: dict[str, PageSpec] = {
+    # Signed out.
+    "sign-in": PageSpec("core:login", ANONYMOUS),
+    "sign-in-failed": PageSpec(
+        "core:login", ANONYMOUS, then=fill_and_submit(username="nobody", password="wrong")
+    ),
+    "password-reset": PageSpec("core:password_reset", ANONYMOUS),
+    "password-reset-failed": PageSpec(
+        "core:password_reset", ANONYMOUS, then=fill_and_submit(email="not an address")
+    ),
+    "password-reset-sent": PageSpec("core:password_reset_done", ANONYMOUS),
+    "password-reset-link": PageSpec("core:password_reset_confirm", ANONYMOUS, reset_link),
+    "password-reset-link-expired": PageSpec(
+        "core:password_reset_confirm",
+        ANONYMOUS,
+        lambda cast, role: {"uidb64": "MQ", "token": "expired-token"},
+    ),
+    "password-reset-complete": PageSpec("core:password_reset_complete", ANONYMOUS),
+    "accessibility-statement": PageSpec("core:accessibility", EVERYONE),
+    # Signed in.
+    "overview": PageSpec("core:overview", SIGNED_IN),
+    "password-change": PageSpec("core:password_change", SIGNED_IN),
+    "password-change-failed": PageSpec("core:password_change", VIEWER, then=submit),
+    "two-factor-setup": PageSpec("core:two_factor_setup", SIGNED_IN),
+    "two-factor-verify": PageSpec("core:two_factor_verify", SIGNED_IN),
+    "two-factor-verify-failed": PageSpec(
+        "core:two_factor_verify", ADMIN, then=wrong_two_factor_code
+    ),
+    "backup-codes": PageSpec("core:two_factor_backup_codes", SIGNED_IN),
+    "backup-codes-created": PageSpec(
+        "core:two_factor_backup_codes", ADMIN, then=submit, refused=False
+    ),
+    # Units and memberships.
+    "unit-list": PageSpec("organisation:unit_list", SIGNED_IN),
+    "unit-detail": PageSpec("organisation:unit_detail", SIGNED_IN, home_unit),
+    "unit-create": PageSpec("organisation:unit_create", MANAGERS),
+    "unit-create-failed": PageSpec("organisation:unit_create", MANAGER, then=submit),
+    "unit-edit": PageSpec("organisation:unit_edit", MANAGERS, home_unit),
+    "membership-add": PageSpec("organisation:membership_add", MANAGERS, home_unit),
+    "membership-add-failed": PageSpec(
+        "organisation:membership_add", MANAGER, home_unit, then=submit
+    ),
+    "membership-edit": PageSpec("organisation:membership_edit", MANAGERS, home_membership),
+    "membership-revoke": PageSpec("organisation:membership_revoke", MANAGERS, home_membership),
+    # The channel register.
+    "account-list": PageSpec("channels:account_list", SIGNED_IN),
+    "account-list-filtered": PageSpec(
+        "channels:account_list",
+        SIGNED_IN,
+        query=lambda cast, role: (
+            f"?q=social&unit={cast.home_unit(role).pk}&platform=mastodon&state=proposed&kind=unit"
+        ),
+    ),
+    "account-list-no-match": PageSpec("channels:account_list", VIEWER, query="?q=nothing"),
+    "account-detail": PageSpec("channels:account_detail", SIGNED_IN, home_account),
+    "account-detail-incomplete": PageSpec(
+        "channels:account_detail", KULTUR_READERS, account("incomplete")
+    ),
+    "account-detail-active": PageSpec("channels:account_detail", KULTUR_READERS, account("active")),
+    "account-create": PageSpec("channels:account_create", MANAGERS),
+    "account-create-failed": PageSpec("channels:account_create", MANAGER, then=submit),
+    "account-edit": PageSpec("channels:account_edit", MANAGERS, home_account),
+    # Comment policies.
+    "policy-list": PageSpec("channels:policy_list", SIGNED_IN),
+    "policy-detail": PageSpec("channels:policy_detail", SIGNED_IN, kultur_policy),
+    "policy-create": PageSpec("channels:policy_create", MANAGERS),
+    "policy-create-failed": PageSpec("channels:policy_create", MANAGER, then=submit),
+    "policy-version-create": PageSpec("channels:policy_version_create", MANAGERS, kultur_policy),
+    "policy-version": PageSpec(
+        "channels:policy_version_detail", SIGNED_IN, kultur_policy_version(1)
+    ),
+    "policy-version-publish": PageSpec(
+        "channels:policy_version_publish", MANAGERS, kultur_policy_version(2)
+    ),
+    "policy-version-publish-failed": PageSpec(
+        "channels:policy_version_publish",
+        MANAGER,
+        kultur_policy_version(2),
+        then=fill_and_submit(published_url="not an address"),
+    ),
+    # The audit log and people.
+    "audit-log": PageSpec("core:audit_log", AUDIT_READERS),
+    "audit-log-filtered": PageSpec(
+        "core:audit_log", AUDIT_READERS, query="?q=kultur&action=create"
+    ),
+    "person-list": PageSpec("core:person_list", ADMIN),
+    "person-create": PageSpec("core:person_create", ADMIN),
+    "person-create-failed": PageSpec("core:person_create", ADMIN, then=submit),
+    "person-edit": PageSpec("core:person_edit", ADMIN, oscar),
+}
+
+# The error pages, reached the way people reach them.
+ERROR_PAGES: dict[str, tuple[str, int, frozenset[str]]] = {
+    "not-found": ("/no-such-page/", 404, EVERYONE),
+    "forbidden": ("/people/", 403, SIGNED_IN - ADMIN),
+}
+
+# URL names that are no page of their own: actions (POST only), redirects, downloads and
+# machine endpoints.
+NOT_PAGES = {
+    "core:logout",
+    "core:set_language",
+    "core:health",
+    "channels:account_transition",
+    "channels:account_export",
+}
+
+CASES = [
+    pytest.param(role, language, name, id=f"{role}-{language}-{name}")
+    for role in ROLES
+    for language in LANGUAGES
+    for name, roles in [
+        *((name, spec.roles) for name, spec in PAGES.items()),
+        *((name, roles) for name, (_, _, roles) in ERROR_PAGES.items()),
+    ]
+    if role in roles
+]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "language", "name"), CASES)
+def test_page_meets_wcag_21_aa(
+    sessions: Callable[[str], Session],
+    server_url: str,
+    cast: Cast,
+    role: str,
+    language: str,
+    name: str,
+) -> None:
+    session = sessions(role)
+    page = session.page
+    set_language(session.context, server_url, language)
+    if name in ERROR_PAGES:
+        path, status, _ = ERROR_PAGES[name]
+        spec = None
+    else:
+        spec = PAGES[name]
+        path, status = spec.path(cast, role), spec.status
+    response = page.goto(path)
+    assert response is not None
+    assert response.status == status, f"{role} opened {page.url}: {response.status}"
+    if spec is not None and spec.then is not None:
+        spec.then(page, cast)
+        errors_shown = page.locator("[data-error-summary]").count()
+        assert errors_shown == int(spec.refused), f"{errors_shown} error summaries on {page.url}"
+    assert page.locator("html").get_attribute("lang") == language
+    violations = axe_violations(page)
+    assert not violations, (
+        f"{len(violations)} WCAG 2.1 A/AA violations on {page.url} ({role}, {language}):\n"
+        + format_violations(violations)
+    )
+
+
+def _url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= _url_names(entry, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(prefix + entry.name)
+    return names
+
+
+@pytest.mark.browser
+def test_every_page_is_checked() -> None:
+    """Each of the app's own URL patterns is either checked above or is not a page."""
+    own = {name for name in _url_names() if not name.startswith("admin:")}
+    checked = {spec.url_name for spec in PAGES.values()}
+    assert own - checked - NOT_PAGES == set(), "pages without an accessibility check"
