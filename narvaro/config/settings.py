@@ -40,8 +40,20 @@ def _typed(name: str, default: object, cast: str) -> object:
         raise ImproperlyConfigured(f"{name}={env.str(name)!r} is not a valid {cast}") from exc
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool) -> bool:
-    return bool(_typed(name, default, "bool"))
+    """A yes/no setting. A typo must not silently turn a protection off, so it is an error."""
+    raw = env.str(name, default="")
+    if not raw:
+        return default
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a valid bool (use true or false)")
 
 
 def env_int(name: str, default: int) -> int:
@@ -216,7 +228,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
     # Inter, the typeface Designsystemet's theme names, served from here (the CSP allows no
     # other origin, and a public-sector service should not call a font CDN anyway).
-    ("vendor/inter", NODE_MODULES / "@fontsource/inter"),
+    ("vendor/inter", NODE_MODULES / "@fontsource/inter/files"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -261,6 +273,8 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies append to X-Forwarded-For in front of Narvaro (see lib/net.py).
 NARVARO_PROXY_COUNT = env_int("NARVARO_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+if NARVARO_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("NARVARO_PROXY_COUNT must be 0 or more")
 
 # A strict Content Security Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

@@ -338,7 +338,7 @@ def _profile_url(platform: str, handle: str) -> str:
 
 
 def _demo_second_factor(person: User) -> tuple[str, tuple[str, ...]]:
-    """The demo admin's and registrar's authenticator key, and fresh backup codes."""
+    """The demo admin's and registrar's authenticator key and their unused backup codes."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=person, confirmed=True).first()

@@ -10,13 +10,15 @@ from django.shortcuts import redirect
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 
+# Set at sign-in: the person had a confirmed authenticator then (see core/signals.py).
+SESSION_HAS_DEVICE = "narvaro_has_second_factor"
+
 # Views a signed-in person may reach before completing the second factor.
 EXEMPT_VIEWS = {
     "core:login",
     "core:logout",
     "core:two_factor_verify",
     "core:two_factor_setup",
-    "core:two_factor_backup_codes",
     "core:set_language",
     "core:accessibility",
     "core:health",
@@ -43,10 +45,12 @@ class OrganisationLanguageMiddleware:
 
 
 class RequireTwoFactorMiddleware:
-    """Send admins and registrars to the second-factor step until they have passed it.
+    """Hold a signed-in person at the second-factor step until they have passed it (R5).
 
-    A person without a confirmed authenticator is sent to set one up; a person with one is
-    asked for a code. Everything else answers only after that.
+    It applies to everyone whose role requires a second factor (admins and registrars by
+    default) and to everyone who has registered an authenticator, whatever their role: once
+    turned on, a second factor is never optional. A person without a confirmed authenticator
+    is sent to set one up; a person with one is asked for a code.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -56,19 +60,11 @@ class RequireTwoFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and user.requires_two_factor
-            and not user.is_verified()  # type: ignore[union-attr,attr-defined]  # set by OTPMiddleware
+            and not user.is_verified()
+            and (user.requires_two_factor or request.session.get(SESSION_HAS_DEVICE))
             and not self._is_exempt(request)
         ):
-            from narvaro.core.selectors import user_has_confirmed_device
-
-            target = (
-                "core:two_factor_verify"
-                if user_has_confirmed_device(user)
-                else "core:two_factor_setup"
-            )
-            # Come back to the page that was asked for once the second factor is given.
-            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+            return redirect(second_factor_url(request))
         return self.get_response(request)
 
     @staticmethod
@@ -80,3 +76,15 @@ class RequireTwoFactorMiddleware:
         except Resolver404:
             return False
         return match.view_name in EXEMPT_VIEWS
+
+
+def second_factor_url(request: HttpRequest, next_url: str | None = None) -> str:
+    """Where an unverified person goes: enter a code, or set up an authenticator first."""
+    from narvaro.core.selectors import user_has_confirmed_device
+
+    target = (
+        "core:two_factor_verify"
+        if user_has_confirmed_device(request.user)  # type: ignore[arg-type]
+        else "core:two_factor_setup"
+    )
+    return f"{reverse(target)}?{urlencode({'next': next_url or request.get_full_path()})}"

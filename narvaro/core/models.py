@@ -53,6 +53,11 @@ class User(AbstractUser):
     def is_registrar(self) -> bool:
         return self.is_active and self.org_role == self.OrgRole.REGISTRAR
 
+    def is_verified(self) -> bool:
+        """Whether this session passed a second factor. django-otp's OTPMiddleware replaces
+        this per request; outside a request (commands, tasks) nobody is verified."""
+        return False
+
     @property
     def requires_two_factor(self) -> bool:
         roles = set(settings.NARVARO_2FA_REQUIRED_ROLES)

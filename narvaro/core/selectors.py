@@ -72,12 +72,13 @@ def overview_for_user(user: User) -> dict[str, object]:
     if user.is_org_admin:
         # People whose role needs a second factor but who have not registered one yet: they
         # will be stopped at their next sign-in, so the admin should know beforehand.
-        missing_second_factor = list(
+        candidates = (
             user_list_for_user(user)
             .filter(is_active=True)
             .exclude(totpdevice__confirmed=True)
-            .exclude(org_role="")
+            .filter(Q(org_role__gt="") | Q(is_superuser=True))
         )
+        missing_second_factor = [person for person in candidates if person.requires_two_factor]
     return {
         "missing_second_factor": missing_second_factor,
         "memberships": list(memberships_of_user(user)),

@@ -77,7 +77,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-USER_TRACKED_FIELDS = ["first_name", "last_name", "email", "title", "org_role", "is_active"]
+USER_TRACKED_FIELDS = [
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+    "org_role",
+    "is_active",
+]
 
 
 @transaction.atomic

@@ -7,13 +7,18 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from narvaro.core.middleware import SESSION_HAS_DEVICE
 from narvaro.core.models import AuditEvent
+from narvaro.core.selectors import user_has_confirmed_device
 from narvaro.core.services import audit_record
 
 
 @receiver(user_logged_in)
 def _log_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit_record(actor=user, action=AuditEvent.Action.SIGN_IN, target=user, request=request)
+    if request is not None and hasattr(request, "session"):
+        # Remember once per session, so the middleware needs no query on every request.
+        request.session[SESSION_HAS_DEVICE] = user_has_confirmed_device(user)
 
 
 @receiver(user_logged_out)

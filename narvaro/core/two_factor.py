@@ -14,6 +14,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from narvaro.core.middleware import SESSION_HAS_DEVICE
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.lib.types import AuthedRequest
@@ -46,6 +47,7 @@ def totp_device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str)
     device.confirmed = True
     device.save()
     otp_login(request, device)
+    request.session[SESSION_HAS_DEVICE] = True
     audit_record(
         actor=device.user,
         action=AuditEvent.Action.SECURITY,
@@ -81,8 +83,9 @@ def backup_codes_create(
     Earlier codes stop working. Only the person sees the codes; the log records that new
     ones were made.
     """
+    # Revoke every earlier code, also those added with `addstatictoken` or the admin.
+    StaticToken.objects.filter(device__user=user).delete()
     device, _ = StaticDevice.objects.get_or_create(user=user, name="backup")
-    device.token_set.all().delete()
     codes = [secrets.token_hex(4) for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     audit_record(

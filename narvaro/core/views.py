@@ -17,9 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from narvaro.core import services, two_factor
 from narvaro.core.forms import AuditFilterForm, PersonForm, TwoFactorTokenForm
+from narvaro.core.middleware import second_factor_url
 from narvaro.core.models import User
 from narvaro.core.permissions import require_audit_reader, require_org_admin
-from narvaro.core.selectors import audit_event_list_for_user, overview_for_user, user_list_for_user
+from narvaro.core.selectors import (
+    audit_event_list_for_user,
+    overview_for_user,
+    user_has_confirmed_device,
+    user_list_for_user,
+)
 from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
@@ -51,7 +57,13 @@ def overview(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: AuthedRequest) -> HttpResponse:
-    """Register an authenticator app: scan the code, type one code back to confirm."""
+    """Register an authenticator app: scan the code, type one code back to confirm.
+
+    Replacing an existing authenticator needs a session verified with it (or a backup
+    code): a password alone must never be enough to swap the second factor.
+    """
+    if not request.user.is_verified() and user_has_confirmed_device(request.user):
+        return redirect(second_factor_url(request, safe_next(request)))
     device = two_factor.pending_totp_device(request.user)
     form = TwoFactorTokenForm(post_data(request))
     if form.is_valid():
@@ -78,7 +90,12 @@ def device_secret(device: object) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_backup_codes(request: AuthedRequest) -> HttpResponse:
-    """Single-use backup codes for when the phone is lost: shown once, right after creation."""
+    """Single-use backup codes for when the phone is lost: shown once, right after creation.
+
+    Only a session verified with a second factor may create them.
+    """
+    if not request.user.is_verified():
+        return redirect(second_factor_url(request))
     codes: list[str] = []
     if request.method == "POST":
         codes = two_factor.backup_codes_create(user=request.user, request=request)

@@ -63,3 +63,18 @@ class RegisterExportTests(NarvaroTestCase):
             make_account(self.unit_b, self.policy, [self.bob], handle=f"@many{n}@x.example")
         with self.assertNumQueries(10):
             client.get(url)
+
+    def test_text_that_a_spreadsheet_would_run_as_a_formula_is_neutralised(self) -> None:
+        from narvaro.channels import services as channel_services
+
+        channel_services.account_update(
+            actor=self.adam, account=self.account_b, purpose='=HYPERLINK("http://evil.example")'
+        )
+        url = reverse("channels:account_export", args=["csv"])
+        text = (
+            self.client_for(self.adam)
+            .get(url, {"unit": self.unit_b.pk})
+            .content.decode("utf-8-sig")
+        )
+        row = next(csv.DictReader(io.StringIO(text)))
+        self.assertEqual(row["purpose"], '\'=HYPERLINK("http://evil.example")')

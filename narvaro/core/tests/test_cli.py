@@ -88,6 +88,11 @@ class CliTests(SimpleTestCase):
                 "NARVARO_TIME_ZONE='Mars/Olympus' is not a known time zone",
             ),
             "NARVARO_LANGUAGE": ("fi", "NARVARO_LANGUAGE='fi': use 'sv' or 'en'"),
+            "NARVARO_SECURE_COOKIES": (
+                "flase",
+                "NARVARO_SECURE_COOKIES='flase' is not a valid bool (use true or false)",
+            ),
+            "NARVARO_PROXY_COUNT": ("-1", "NARVARO_PROXY_COUNT must be 0 or more"),
         }
         for name, (value, message) in cases.items():
             with self.subTest(name=name):

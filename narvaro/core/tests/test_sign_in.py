@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from narvaro.core import two_factor
@@ -130,3 +131,41 @@ class BackupCodeTests(NarvaroTestCase):
             reverse("core:two_factor_backup_codes") + "?next=%2F",
             fetch_redirect_response=False,
         )
+
+
+class SecondFactorBypassTests(NarvaroTestCase):
+    """A password alone must never get past, or replace, a registered second factor (R5)."""
+
+    def signed_in_with_password_only(self, username: str) -> Client:
+        client = Client()
+        client.post(reverse("core:login"), {"username": username, "password": PASSWORD})
+        return client
+
+    def test_backup_codes_cannot_be_made_with_a_password_alone(self) -> None:
+        two_factor.totp_device_create_confirmed(user=self.rita)
+        client = self.signed_in_with_password_only("rita")
+        response = client.post(reverse("core:two_factor_backup_codes"))
+        self.assertTrue(response.url.startswith(reverse("core:two_factor_verify")))
+        self.assertFalse(StaticToken.objects.filter(device__user=self.rita).exists())
+        self.assertEqual(client.get(reverse("core:audit_log")).status_code, 302)
+
+    def test_an_authenticator_cannot_be_replaced_with_a_password_alone(self) -> None:
+        device = two_factor.totp_device_create_confirmed(user=self.rita)
+        client = self.signed_in_with_password_only("rita")
+        response = client.post(reverse("core:two_factor_setup"), {"token": "123456"})
+        self.assertTrue(response.url.startswith(reverse("core:two_factor_verify")))
+        self.assertEqual(list(TOTPDevice.objects.filter(user=self.rita)), [device])
+
+    def test_a_unit_member_who_turned_on_a_second_factor_must_use_it(self) -> None:
+        two_factor.totp_device_create_confirmed(user=self.alice)
+        client = self.signed_in_with_password_only("alice")
+        response = client.get(reverse("channels:account_list"))
+        self.assertRedirects(response, reverse("core:two_factor_verify") + "?next=%2Faccounts%2F")
+
+    def test_new_backup_codes_revoke_every_earlier_static_code(self) -> None:
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        other = StaticDevice.objects.create(user=self.rita, name="Backup Code")
+        other.token_set.create(token="added-by-hand")
+        two_factor.backup_codes_create(user=self.rita)
+        self.assertFalse(StaticToken.objects.filter(token="added-by-hand").exists())
