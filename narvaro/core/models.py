@@ -7,13 +7,16 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStampedModel(models.Model):
     """Abstract base: when a row was created and last changed."""
 
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("field", "created"), default=timezone.now, editable=False
+    )
+    updated_at = models.DateTimeField(pgettext_lazy("field", "updated"), auto_now=True)
 
     class Meta:
         abstract = True
