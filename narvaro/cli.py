@@ -14,6 +14,9 @@ verbs:
   worker        run background tasks and the scheduler
   demo          set up the demo organisation and run server and worker (--load-only: just load)
   createadmin   create an organisation administrator
+  import        import an export into the archive (x, mastodon, bluesky, facebook, instagram)
+  verify        check the archive's digests and hash chains (--json)
+  records       search the archive (`narvaro records search QUERY`)
   manage ...    any Django management command, e.g. `narvaro manage migrate`
   version       print the version
 
@@ -21,7 +24,7 @@ verbs:
 """
 
 # Verbs that map straight onto a management command of the same name.
-COMMAND_VERBS = {"serve", "worker", "demo", "createadmin"}
+COMMAND_VERBS = {"serve", "worker", "demo", "createadmin", "verify", "import", "records"}
 
 
 def main(argv: list[str] | None = None) -> int:

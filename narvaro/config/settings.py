@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "narvaro.core",
     "narvaro.organisation",
     "narvaro.channels",
+    "narvaro.archive",
 ]
 
 MIDDLEWARE = [

@@ -20,9 +20,11 @@ The people:
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from typing import Any
 
-from django.test import Client, TestCase
+from django.test import Client, TestCase, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -130,6 +132,14 @@ class NarvaroTestCase(TestCase):
         cls.policy = make_policy()
         cls.account_a = make_account(cls.unit_a_child, cls.policy, [cls.alice])
         cls.account_b = make_account(cls.unit_b, cls.policy, [cls.bob])
+
+    def setUp(self) -> None:
+        super().setUp()
+        # Each test gets its own media folder: stored files are not rolled back with the
+        # database, and a test that tampers with one must not break the next.
+        media_root = tempfile.mkdtemp(prefix="narvaro-media-")
+        self.addCleanup(shutil.rmtree, media_root, ignore_errors=True)
+        self.enterContext(override_settings(MEDIA_ROOT=media_root))
 
     def client_for(self, user: User | None) -> Client:
         """A client signed in as `user` (with a verified second factor where required)."""

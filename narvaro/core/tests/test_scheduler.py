@@ -23,7 +23,7 @@ class SchedulerTests(TestCase):
     def test_a_due_job_is_enqueued_once_and_moved_to_its_next_run(self) -> None:
         scheduled_jobs_sync()
         now = timezone.now()
-        self.assertEqual(scheduler_tick(now), ["prune-task-results"])
+        self.assertEqual(scheduler_tick(now), ["fixity-check", "prune-task-results"])
         self.assertEqual(scheduler_tick(now), [])  # a second worker at the same moment
         job = ScheduledJob.objects.get(name="prune-task-results")
         self.assertEqual(job.next_run_at, now + dt.timedelta(days=1))

@@ -1,0 +1,105 @@
+"""What connectors and importers hand to the archive: normalised captures and events.
+
+Every way into the archive (platform connectors, export importers) produces these plain
+values; `archive.services.capture_batch` is the only code that turns them into rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """An attachment as found in the source. No `content` and no `path` means it is missing."""
+
+    original_name: str
+    content: bytes | None = None
+    path: Path | None = None
+    content_type: str = ""
+    alt_text: str = ""
+    caption: bytes | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.content is None and self.path is None
+
+
+@dataclass(frozen=True)
+class CaptureInput:
+    """One item as seen at one moment: identity, metadata and content."""
+
+    platform: str
+    remote_id: str
+    kind: str
+    direction: str
+    text: str
+    raw_payload: str
+    html: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    author_platform_id: str = ""
+    parent_remote_id: str = ""
+    thread_remote_id: str = ""
+    permalink: str = ""
+    visibility: str = ""
+    created_at: dt.datetime | None = None
+    media: tuple[MediaInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """Something observed about an item, e.g. that it was deleted on the platform."""
+
+    platform: str
+    remote_id: str
+    type: str
+    occurred_at: dt.datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte form digests are computed over: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_digest(text: str, html: str, attachments: list[dict[str, Any]]) -> str:
+    """SHA-256 of what an item says: its text, HTML and attachments (file digest, alt text).
+
+    Counters that change all the time (likes, shares) are not content, so a re-harvest
+    with new counts is not a new version.
+    """
+    return sha256_hex(canonical_json({"text": text, "html": html, "attachments": attachments}))
+
+
+def attachment_fingerprint(
+    *,
+    position: int,
+    media_sha256: str | None,
+    caption_sha256: str | None,
+    alt_text: str,
+    original_name: str,
+    missing: bool,
+) -> dict[str, Any]:
+    return {
+        "position": position,
+        "sha256": media_sha256,
+        "caption_sha256": caption_sha256,
+        "alt": alt_text,
+        "name": original_name,
+        "missing": missing,
+    }
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """A timestamp in UTC, as the database gives it back (whatever offset it arrived with)."""
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None

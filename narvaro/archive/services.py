@@ -1,0 +1,319 @@
+"""The only writer of the archive: captures in, append-only rows out.
+
+`capture_batch` stores many captures and events in one transaction with one lock on the
+account's chain head. It is idempotent: an item is keyed by platform + remote id, a version
+by its content digest, an event by item + type + time, so re-running an import adds nothing.
+Media files are written to storage by SHA-256 before the transaction; a file left behind by
+a failed transaction is simply reused by the next attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from narvaro.archive.capture import (
+    CaptureInput,
+    EventInput,
+    MediaInput,
+    attachment_fingerprint,
+    content_digest,
+    sha256_hex,
+)
+from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_entry
+from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
+from narvaro.channels.models import Account
+
+MEDIA_PREFIX = "archive/media"
+
+
+@dataclass
+class BatchResult:
+    """What one batch added. Importers sum these into their report."""
+
+    items: int = 0
+    versions: int = 0
+    events: int = 0
+    media: int = 0
+    media_missing: int = 0
+    duplicates_skipped: int = 0
+    missing_media_names: list[str] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        self.items += other.items
+        self.versions += other.versions
+        self.events += other.events
+        self.media += other.media
+        self.media_missing += other.media_missing
+        self.duplicates_skipped += other.duplicates_skipped
+        self.missing_media_names.extend(other.missing_media_names)
+
+
+@dataclass(frozen=True)
+class _StoredMedia:
+    sha256: str
+    content_type: str
+    size: int
+    storage_name: str
+
+
+def media_storage_name(sha256: str) -> str:
+    return f"{MEDIA_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _store_bytes(data: bytes, content_type: str) -> _StoredMedia:
+    digest = sha256_hex(data)
+    name = media_storage_name(digest)
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+    return _StoredMedia(digest, content_type, len(data), name)
+
+
+def _store_media(media: MediaInput) -> _StoredMedia | None:
+    if media.missing:
+        return None
+    content_type = media.content_type or mimetypes.guess_type(media.original_name)[0] or ""
+    if media.content is not None:
+        return _store_bytes(media.content, content_type)
+    assert media.path is not None
+    # Stream large files: hash first, then copy, never holding the whole file in memory.
+    sha = hashlib.sha256()
+    size = 0
+    with media.path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(chunk)
+            size += len(chunk)
+    digest = sha.hexdigest()
+    name = media_storage_name(digest)
+    if not default_storage.exists(name):
+        with media.path.open("rb") as handle:
+            default_storage.save(name, handle)
+    return _StoredMedia(digest, content_type, size, name)
+
+
+def _prepared_media(
+    capture: CaptureInput,
+) -> list[tuple[MediaInput, _StoredMedia | None, _StoredMedia | None]]:
+    return [
+        (
+            media,
+            _store_media(media),
+            _store_bytes(media.caption, "text/vtt") if media.caption is not None else None,
+        )
+        for media in capture.media
+    ]
+
+
+def _digest_of(capture: CaptureInput, prepared: list) -> tuple[str, list[dict]]:  # type: ignore[type-arg]
+    fingerprints = [
+        attachment_fingerprint(
+            position=position,
+            media_sha256=stored.sha256 if stored else None,
+            caption_sha256=caption.sha256 if caption else None,
+            alt_text=media.alt_text,
+            original_name=media.original_name,
+            missing=stored is None,
+        )
+        for position, (media, stored, caption) in enumerate(prepared)
+    ]
+    return content_digest(capture.text, capture.html, fingerprints), fingerprints
+
+
+def _media_row(stored: _StoredMedia | None, cache: dict[str, MediaFile]) -> MediaFile | None:
+    if stored is None:
+        return None
+    if stored.sha256 not in cache:
+        cache[stored.sha256], _ = MediaFile.objects.get_or_create(
+            sha256=stored.sha256,
+            defaults={
+                "content_type": stored.content_type,
+                "size": stored.size,
+                "storage_name": stored.storage_name,
+            },
+        )
+    return cache[stored.sha256]
+
+
+def capture_batch(
+    *,
+    account: Account,
+    captures: Iterable[CaptureInput] = (),
+    events: Iterable[EventInput] = (),
+    source: str,
+) -> BatchResult:
+    """Store captures (then events) for `account` in one transaction; return what was new.
+
+    Events name their item by platform + remote id; an event for an item that was never
+    captured is refused, since the archive records what happened to what it holds.
+    """
+    captures = list(captures)
+    events = list(events)
+    # Files first, outside the transaction (content-addressed, so safe to repeat).
+    prepared = {id(capture): _prepared_media(capture) for capture in captures}
+    result = BatchResult()
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(account=account)
+        if not head.digest:
+            head.digest = GENESIS
+        remote_ids = {c.remote_id for c in captures} | {e.remote_id for e in events}
+        platforms = {c.platform for c in captures} | {e.platform for e in events}
+        items = {
+            (item.platform, item.remote_id): item
+            for item in Item.objects.filter(platform__in=platforms, remote_id__in=remote_ids)
+        }
+        known_digests: dict[int, set[str]] = {}
+        next_number: dict[int, int] = {}
+        for item_id, digest, number in ItemVersion.objects.filter(
+            item__in=[item.pk for item in items.values()]
+        ).values_list("item_id", "content_digest", "number"):
+            known_digests.setdefault(item_id, set()).add(digest)
+            next_number[item_id] = max(next_number.get(item_id, 0), number)
+        media_cache: dict[str, MediaFile] = {}
+        now = timezone.now()
+
+        for capture in captures:
+            media = prepared[id(capture)]
+            digest, _ = _digest_of(capture, media)
+            item = items.get((capture.platform, capture.remote_id))
+            if item is not None and digest in known_digests.get(item.pk, set()):
+                result.duplicates_skipped += 1
+                continue
+            if item is None:
+                item = Item(
+                    account=account,
+                    platform=capture.platform,
+                    remote_id=capture.remote_id,
+                    kind=capture.kind,
+                    direction=capture.direction,
+                    author_handle=capture.author_handle[:300],
+                    author_name=capture.author_name[:300],
+                    author_platform_id=capture.author_platform_id[:200],
+                    parent_remote_id=capture.parent_remote_id,
+                    thread_remote_id=capture.thread_remote_id,
+                    permalink=capture.permalink[:1000],
+                    visibility=capture.visibility,
+                    created_at=capture.created_at,
+                    first_seen_at=now,
+                )
+                item.full_clean(validate_unique=False, validate_constraints=False)
+                item.save()
+                items[(capture.platform, capture.remote_id)] = item
+                result.items += 1
+            number = next_number.get(item.pk, 0) + 1
+            next_number[item.pk] = number
+            known_digests.setdefault(item.pk, set()).add(digest)
+            head.seq += 1
+            version = ItemVersion(
+                account=account,
+                item=item,
+                number=number,
+                seq=head.seq,
+                recorded_at=now,
+                text=capture.text,
+                html=capture.html,
+                raw_payload=capture.raw_payload,
+                content_digest=digest,
+                payload_digest=sha256_hex(capture.raw_payload.encode()),
+                source=source,
+            )
+            version.chain_digest = chain_digest(head.digest, head.seq, version_entry(item, version))
+            head.digest = version.chain_digest
+            version.save()
+            result.versions += 1
+            for position, (original, stored, caption) in enumerate(media):
+                VersionMedia.objects.create(
+                    version=version,
+                    position=position,
+                    media=_media_row(stored, media_cache),
+                    caption=_media_row(caption, media_cache),
+                    original_name=original.original_name[:1000],
+                    alt_text=original.alt_text,
+                    missing=stored is None,
+                )
+                if stored is None:
+                    result.media_missing += 1
+                    result.missing_media_names.append(original.original_name)
+                else:
+                    result.media += 1
+
+        for event in events:
+            item = items.get((event.platform, event.remote_id))
+            if item is None:
+                raise ValueError(
+                    f"event {event.type!r} for {event.platform}:{event.remote_id}, "
+                    "which the archive does not hold"
+                )
+            if ItemEvent.objects.filter(
+                item=item, type=event.type, occurred_at=event.occurred_at
+            ).exists():
+                result.duplicates_skipped += 1
+                continue
+            head.seq += 1
+            row = ItemEvent(
+                account=account,
+                item=item,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                details=event.details,
+                seq=head.seq,
+                recorded_at=now,
+                source=source,
+            )
+            row.chain_digest = chain_digest(head.digest, head.seq, event_entry(item, row))
+            head.digest = row.chain_digest
+            row.save()
+            result.events += 1
+        head.save()
+    return result
+
+
+def capture_store(*, account: Account, capture: CaptureInput, source: str) -> BatchResult:
+    """Store one capture (a connector's single item); see `capture_batch`."""
+    return capture_batch(account=account, captures=[capture], source=source)
+
+
+def fixity_alert_raise(*, report: object) -> None:
+    """Tell the people who answer for the archive that verification failed (R10).
+
+    Written to the audit log and e-mailed to every active admin and registrar.
+    """
+    import logging
+
+    from django.core.mail import send_mail
+
+    from narvaro.core.models import AuditEvent, User
+    from narvaro.core.services import audit_record
+
+    problems = getattr(report, "problems", [])
+    lines = [f"- {p.reference}: {p.detail}" for p in problems[:50]]
+    summary = f"fixity check failed: {len(problems)} problem(s)"
+    logging.getLogger("narvaro.archive").error("%s\n%s", summary, "\n".join(lines))
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.SECURITY,
+        summary=summary,
+        changes={"problems": [p.as_dict() for p in problems[:50]]},
+    )
+    recipients = list(
+        User.objects.filter(
+            is_active=True, org_role__in=[User.OrgRole.ADMIN, User.OrgRole.REGISTRAR]
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if recipients:
+        send_mail(
+            "Narvaro: the archive failed its fixity check",
+            "narvaro verify found these problems:\n\n"
+            + "\n".join(lines)
+            + "\n\nRun `narvaro verify` for the full list.",
+            None,
+            recipients,
+        )
