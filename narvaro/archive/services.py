@@ -41,6 +41,7 @@ class BatchResult:
     items: int = 0
     versions: int = 0
     events: int = 0
+    deletions: int = 0
     media: int = 0
     media_missing: int = 0
     duplicates_skipped: int = 0
@@ -50,6 +51,7 @@ class BatchResult:
         self.items += other.items
         self.versions += other.versions
         self.events += other.events
+        self.deletions += other.deletions
         self.media += other.media
         self.media_missing += other.media_missing
         self.duplicates_skipped += other.duplicates_skipped
@@ -270,6 +272,8 @@ def capture_batch(
             head.digest = row.chain_digest
             row.save()
             result.events += 1
+            if row.type == ItemEvent.Type.DELETED:
+                result.deletions += 1
         head.save()
     return result
 

@@ -380,3 +380,66 @@ def account_register_export(
         changes={"filters": {k: _str(v) for k, v in filters.items() if v}},
     )
     return content, content_type
+
+
+@transaction.atomic
+def account_for_import(*, spec: str, platform: str, unit_slug: str | None) -> Account:
+    """The account an import goes into, named PLATFORM:HANDLE on the command line.
+
+    An account that is not in the register yet is created as proposed in the named unit,
+    so that nothing is archived under an account nobody answers for.
+    """
+    from django.core.management.base import CommandError
+
+    from narvaro.organisation.selectors import get_unit_by_slug
+
+    named_platform, sep, handle = spec.partition(":")
+    if not sep or not handle:
+        raise CommandError(f"--account {spec!r}: write it as PLATFORM:HANDLE, e.g. x:@strandvik")
+    if named_platform != platform:
+        raise CommandError(
+            f"--account {spec!r} is a {named_platform} account, but this is a {platform} export"
+        )
+    account = Account.objects.filter(platform=platform, handle=handle).first()
+    if account is not None:
+        return account
+    if not unit_slug:
+        raise CommandError(
+            f"No account {spec} in the register. Name the unit it belongs to with --unit SLUG "
+            "to add it as proposed."
+        )
+    unit = get_unit_by_slug(unit_slug)
+    if unit is None:
+        raise CommandError(f"--unit {unit_slug!r}: no unit has that short name")
+    return account_create(actor=None, unit=unit, platform=platform, handle=handle)
+
+
+def import_batch_store(*, account: Account, batch: Any, format_name: str) -> Any:
+    """Store one importer batch through the archive's single writer."""
+    from narvaro.archive.services import capture_batch
+
+    return capture_batch(
+        account=account,
+        captures=batch.captures,
+        events=batch.events,
+        source=f"import:{format_name}",
+    )
+
+
+def import_record(*, account: Account, format_name: str, path: str, result: Any) -> None:
+    """Write a finished import to the audit log with its counts."""
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.IMPORT,
+        target=account,
+        unit_id=account.unit_id,
+        summary=f"{format_name} export imported from {path}",
+        changes={
+            "items": result.items,
+            "versions": result.versions,
+            "events": result.events,
+            "media": result.media,
+            "media_missing": result.media_missing,
+            "duplicates_skipped": result.duplicates_skipped,
+        },
+    )

@@ -84,6 +84,7 @@ class AuditEvent(models.Model):
         TRANSITION = "transition", _("changed state")
         VIEW = "view", _("viewed")
         EXPORT = "export", _("exported")
+        IMPORT = "import", _("imported")
         SIGN_IN = "sign_in", _("signed in")
         SIGN_OUT = "sign_out", _("signed out")
         SIGN_IN_FAILED = "sign_in_failed", _("failed to sign in")
