@@ -27,7 +27,7 @@ from narvaro.archive.capture import (
     content_digest,
     sha256_hex,
 )
-from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_entry
+from narvaro.archive.chain import chain_digest, event_entry, version_entry
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
 from narvaro.channels.models import Account
 
@@ -128,19 +128,22 @@ def _digest_of(capture: CaptureInput, prepared: list) -> tuple[str, list[dict]]:
     return content_digest(capture.text, capture.html, fingerprints), fingerprints
 
 
-def _media_row(stored: _StoredMedia | None, cache: dict[str, MediaFile]) -> MediaFile | None:
-    if stored is None:
-        return None
-    if stored.sha256 not in cache:
-        cache[stored.sha256], _ = MediaFile.objects.get_or_create(
-            sha256=stored.sha256,
-            defaults={
-                "content_type": stored.content_type,
-                "size": stored.size,
-                "storage_name": stored.storage_name,
-            },
+def _media_rows(shas: set[str], stored: dict[str, _StoredMedia]) -> dict[str, MediaFile]:
+    """MediaFile rows for these digests: the existing ones, and the missing ones created."""
+    rows = {m.sha256: m for m in MediaFile.objects.filter(sha256__in=shas)}
+    missing = [
+        MediaFile(
+            sha256=sha,
+            content_type=stored[sha].content_type,
+            size=stored[sha].size,
+            storage_name=stored[sha].storage_name,
         )
-    return cache[stored.sha256]
+        for sha in shas
+        if sha not in rows
+    ]
+    for row in MediaFile.objects.bulk_create(missing):
+        rows[row.sha256] = row
+    return rows
 
 
 def capture_batch(
@@ -154,16 +157,18 @@ def capture_batch(
 
     Events name their item by platform + remote id; an event for an item that was never
     captured is refused, since the archive records what happened to what it holds.
+    Rows are written with bulk inserts; the chain is computed in order in Python while the
+    account's chain head is locked, so concurrent writers cannot interleave.
     """
     captures = list(captures)
     events = list(events)
     # Files first, outside the transaction (content-addressed, so safe to repeat).
-    prepared = {id(capture): _prepared_media(capture) for capture in captures}
+    prepared = [(capture, _prepared_media(capture)) for capture in captures]
+    digests = [_digest_of(capture, media)[0] for capture, media in prepared]
     result = BatchResult()
+    now = timezone.now()
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(account=account)
-        if not head.digest:
-            head.digest = GENESIS
         remote_ids = {c.remote_id for c in captures} | {e.remote_id for e in events}
         platforms = {c.platform for c in captures} | {e.platform for e in events}
         items = {
@@ -177,40 +182,48 @@ def capture_batch(
         ).values_list("item_id", "content_digest", "number"):
             known_digests.setdefault(item_id, set()).add(digest)
             next_number[item_id] = max(next_number.get(item_id, 0), number)
-        media_cache: dict[str, MediaFile] = {}
-        now = timezone.now()
 
+        # 1. Items seen for the first time, inserted together.
+        new_items: dict[tuple[str, str], Item] = {}
         for capture in captures:
-            media = prepared[id(capture)]
-            digest, _ = _digest_of(capture, media)
-            item = items.get((capture.platform, capture.remote_id))
-            if item is not None and digest in known_digests.get(item.pk, set()):
+            key = (capture.platform, capture.remote_id)
+            if key in items or key in new_items:
+                continue
+            item = Item(
+                account=account,
+                platform=capture.platform,
+                remote_id=capture.remote_id,
+                kind=capture.kind,
+                direction=capture.direction,
+                author_handle=capture.author_handle[:300],
+                author_name=capture.author_name[:300],
+                author_platform_id=capture.author_platform_id[:200],
+                parent_remote_id=capture.parent_remote_id,
+                thread_remote_id=capture.thread_remote_id,
+                permalink=capture.permalink[:1000],
+                visibility=capture.visibility,
+                created_at=capture.created_at,
+                first_seen_at=now,
+            )
+            item.full_clean(validate_unique=False, validate_constraints=False)
+            new_items[key] = item
+        Item.objects.bulk_create(new_items.values())
+        items.update(new_items)
+        result.items = len(new_items)
+
+        # 2. Versions with new content, chained in order.
+        versions: list[
+            tuple[ItemVersion, list[tuple[MediaInput, _StoredMedia | None, _StoredMedia | None]]]
+        ] = []
+        for (capture, media), digest in zip(prepared, digests, strict=True):
+            item = items[(capture.platform, capture.remote_id)]
+            seen = known_digests.setdefault(item.pk, set())
+            if digest in seen:
                 result.duplicates_skipped += 1
                 continue
-            if item is None:
-                item = Item(
-                    account=account,
-                    platform=capture.platform,
-                    remote_id=capture.remote_id,
-                    kind=capture.kind,
-                    direction=capture.direction,
-                    author_handle=capture.author_handle[:300],
-                    author_name=capture.author_name[:300],
-                    author_platform_id=capture.author_platform_id[:200],
-                    parent_remote_id=capture.parent_remote_id,
-                    thread_remote_id=capture.thread_remote_id,
-                    permalink=capture.permalink[:1000],
-                    visibility=capture.visibility,
-                    created_at=capture.created_at,
-                    first_seen_at=now,
-                )
-                item.full_clean(validate_unique=False, validate_constraints=False)
-                item.save()
-                items[(capture.platform, capture.remote_id)] = item
-                result.items += 1
+            seen.add(digest)
             number = next_number.get(item.pk, 0) + 1
             next_number[item.pk] = number
-            known_digests.setdefault(item.pk, set()).add(digest)
             head.seq += 1
             version = ItemVersion(
                 account=account,
@@ -227,40 +240,63 @@ def capture_batch(
             )
             version.chain_digest = chain_digest(head.digest, head.seq, version_entry(item, version))
             head.digest = version.chain_digest
-            version.save()
-            result.versions += 1
+            versions.append((version, media))
+        ItemVersion.objects.bulk_create([version for version, _ in versions])
+        result.versions = len(versions)
+
+        # 3. Attachments, with each file's row created once.
+        stored_by_sha = {
+            stored.sha256: stored
+            for _, media in versions
+            for _, file, caption in media
+            for stored in (file, caption)
+            if stored is not None
+        }
+        media_rows = _media_rows(set(stored_by_sha), stored_by_sha)
+        attachments = []
+        for version, media in versions:
             for position, (original, stored, caption) in enumerate(media):
-                VersionMedia.objects.create(
-                    version=version,
-                    position=position,
-                    media=_media_row(stored, media_cache),
-                    caption=_media_row(caption, media_cache),
-                    original_name=original.original_name[:1000],
-                    alt_text=original.alt_text,
-                    missing=stored is None,
+                attachments.append(
+                    VersionMedia(
+                        version=version,
+                        position=position,
+                        media=media_rows[stored.sha256] if stored else None,
+                        caption=media_rows[caption.sha256] if caption else None,
+                        original_name=original.original_name[:1000],
+                        alt_text=original.alt_text,
+                        missing=stored is None,
+                    )
                 )
                 if stored is None:
                     result.media_missing += 1
                     result.missing_media_names.append(original.original_name)
                 else:
                     result.media += 1
+        VersionMedia.objects.bulk_create(attachments)
 
+        # 4. Events about items the archive holds, each recorded once.
+        existing_events = set(
+            ItemEvent.objects.filter(item__in=[item.pk for item in items.values()]).values_list(
+                "item_id", "type", "occurred_at"
+            )
+        )
+        new_events = []
         for event in events:
-            item = items.get((event.platform, event.remote_id))
-            if item is None:
+            target = items.get((event.platform, event.remote_id))
+            if target is None:
                 raise ValueError(
                     f"event {event.type!r} for {event.platform}:{event.remote_id}, "
                     "which the archive does not hold"
                 )
-            if ItemEvent.objects.filter(
-                item=item, type=event.type, occurred_at=event.occurred_at
-            ).exists():
+            occurrence = (target.pk, event.type, event.occurred_at)
+            if occurrence in existing_events:
                 result.duplicates_skipped += 1
                 continue
+            existing_events.add(occurrence)
             head.seq += 1
             row = ItemEvent(
                 account=account,
-                item=item,
+                item=target,
                 type=event.type,
                 occurred_at=event.occurred_at,
                 details=event.details,
@@ -268,12 +304,13 @@ def capture_batch(
                 recorded_at=now,
                 source=source,
             )
-            row.chain_digest = chain_digest(head.digest, head.seq, event_entry(item, row))
+            row.chain_digest = chain_digest(head.digest, head.seq, event_entry(target, row))
             head.digest = row.chain_digest
-            row.save()
-            result.events += 1
+            new_events.append(row)
             if row.type == ItemEvent.Type.DELETED:
                 result.deletions += 1
+        ItemEvent.objects.bulk_create(new_events)
+        result.events = len(new_events)
         head.save()
     return result
 
