@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 
 def django_on_fresh_sqlite() -> str:
-    """Point Narvaro at a new temporary data folder, set Django up and migrate. Returns the folder."""
+    """Point Narvaro at a new temporary data folder, set Django up, migrate; return the folder."""
     home = tempfile.mkdtemp(prefix="narvaro-bench-")
     os.environ["NARVARO_HOME"] = home
     os.environ.pop("NARVARO_DATABASE_URL", None)
@@ -33,10 +33,32 @@ def bench_account():  # type: ignore[no-untyped-def]
     return channel_services.account_create(actor=None, unit=unit, platform="x", handle="@bench")
 
 
-WORDS = (
-    "biblioteket öppnar kommunen snöröjning skolan museum utställning park lekplats "
-    "räddningstjänsten brand vatten väg buss tack fråga svar idag imorgon helgen"
-).split()
+WORDS = [
+    *[
+        "biblioteket",
+        "öppnar",
+        "kommunen",
+        "snöröjning",
+        "skolan",
+        "museum",
+        "utställning",
+        "park",
+        "lekplats",
+    ],
+    *[
+        "räddningstjänsten",
+        "brand",
+        "vatten",
+        "väg",
+        "buss",
+        "tack",
+        "fråga",
+        "svar",
+        "idag",
+        "imorgon",
+        "helgen",
+    ],
+]
 
 
 def generated_captures(count: int, seed: int = 7) -> Iterator[object]:

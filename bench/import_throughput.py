@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import bench_account, django_on_fresh_sqlite, generated_captures  # noqa: E402
+from _setup import bench_account, django_on_fresh_sqlite, generated_captures
 
 COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
 BATCH = 500
