@@ -100,6 +100,8 @@ def _split_cid(section: bytes, offset: int) -> tuple[bytes, int]:
 
 def _check_digest(cid: bytes, data: bytes, offset: int) -> None:
     info = libipld.decode_cid(cid)
+    if info["codec"] != _DAG_CBOR:
+        raise _Corrupt(f"byte {offset}", f"block {cid_str(cid)} is not DAG-CBOR")
     code = info["hash"]["code"]
     if code != _SHA2_256:
         raise _Corrupt(f"block {cid_str(cid)} at byte {offset}", f"unsupported hash 0x{code:x}")
@@ -191,7 +193,8 @@ class _CborReader:
 
 def parse_datetime(value: Any) -> dt.datetime | None:
     """An atproto datetime (ISO 8601 with a timezone), or None if missing or unreadable."""
-    if not isinstance(value, str) or not _DATETIME.match(value):
+    # "-00:00" (an unknown offset) is not allowed in atproto datetimes.
+    if not isinstance(value, str) or not _DATETIME.match(value) or value.endswith("-00:00"):
         return None
     # Python reads at most microseconds; atproto allows any number of fraction digits.
     value = re.sub(r"(\.\d{6})\d+", r"\1", value)
@@ -311,7 +314,7 @@ class BlueskyRepoImporter(Importer):
                     raise _Corrupt(f"byte {offset}", f"implausible block length {length}")
                 section = handle.read(length)
                 if len(section) != length:
-                    raise _Corrupt(f"byte {start}", "file ends inside a block (truncated)")
+                    raise _Corrupt(f"byte {offset}", "file ends inside a block (truncated)")
                 cid, cid_len = _split_cid(section, start)
                 try:
                     _check_digest(cid, section[cid_len:], start)
