@@ -82,7 +82,7 @@ def write_archive(root: Path, size_mb: int) -> tuple[int, int]:
 def peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr[-2000:]}")
@@ -98,13 +98,13 @@ def main() -> None:
     env = {**os.environ, "NARVARO_HOME": str(work / "home"), "NARVARO_LOG_LEVEL": "WARNING"}
     env.pop("NARVARO_DATABASE_URL", None)
     narvaro = [sys.executable, "-m", "narvaro"]
-    subprocess.run([*narvaro, "manage", "migrate", "-v0"], env=env, check=True)  # noqa: S603
+    subprocess.run([*narvaro, "manage", "migrate", "-v0"], env=env, check=True)
     unit = (
         "from narvaro.organisation.services import unit_create; "
         "unit_create(actor=None, slug='bench', name='Bench')"
     )
     shell = [*narvaro, "manage", "shell", "-c", unit]
-    subprocess.run(shell, env=env, check=True, capture_output=True)  # noqa: S603
+    subprocess.run(shell, env=env, check=True, capture_output=True)
     baseline, _, _ = peak_rss_mb([*narvaro, "manage", "check"], env)
     peak, seconds, out = peak_rss_mb(
         [
