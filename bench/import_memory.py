@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -80,14 +79,19 @@ def write_archive(root: Path, size_mb: int) -> tuple[int, int]:
 
 
 def peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a command; return its own peak resident memory (MB), its run time and its output."""
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    # ru_maxrss of children is the maximum over all children so far (kB on Linux).
-    return max(after, before) / 1024, time.perf_counter() - started, result.stdout
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=errors)
+        assert process.stdout is not None
+        output = process.stdout.read().decode()
+        # wait4 gives the resource usage of exactly this child (ru_maxrss in kB on Linux).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(args)} failed:\n{errors.read().decode()[-2000:]}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - started, output
 
 
 def main() -> None:
