@@ -11,6 +11,9 @@ from typing import Any
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from narvaro.archive.models import Item
+from narvaro.archive.services import capture_batch
+from narvaro.archive.tests.support import a_capture
 from narvaro.lib.testing import NarvaroTestCase
 from narvaro.organisation.models import Membership
 
@@ -30,6 +33,8 @@ UNIT_B_WRITE = {"anonymous": 302, "vera": 404, "bob": 403, "rita": 403, "adam": 
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
+    capture_batch(account=case.account_a, captures=[a_capture("matrix-a")], source="test")
+    item_a = Item.objects.get(remote_id="matrix-a")
     return {
         "unit_a": {"pk": case.unit_a.pk},
         "person": {"pk": case.oscar.pk},
@@ -43,6 +48,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "reset": {"uidb64": "MQ", "token": "set-password"},
         "csv": {"fmt": "csv"},
         "json": {"fmt": "json"},
+        "item_a": {"pk": item_a.pk},
     }
 
 
@@ -97,6 +103,9 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("channels:policy_version_create", "policy", ADMIN_ONLY),
     ("channels:policy_version_detail", "policy_version", SIGNED_IN),
     ("channels:policy_version_publish", "policy_version", ADMIN_ONLY),
+    ("archive:record_list", None, SIGNED_IN),
+    ("archive:record_export", None, SIGNED_IN),
+    ("archive:record_detail", "item_a", UNIT_A_READ),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 
@@ -163,6 +172,7 @@ class AccessMatrixTests(NarvaroTestCase):
             "organisation:unit_detail",
             "channels:account_detail",
             "channels:policy_detail",
+            "archive:record_detail",
         ]:
             self.assertEqual(client.get(reverse(name, args=[999999])).status_code, 404, name)
 

@@ -9,6 +9,7 @@ changed, removed or reordered row is detected by `narvaro verify` (R10).
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -219,3 +220,28 @@ class VersionMedia(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} #{self.position}"
+
+
+class SearchEntry(models.Model):
+    """The searchable text of an item: derived from its versions, so it may be rebuilt.
+
+    Not part of the append-only archive (nothing is chained or verified here): it is filled
+    by `search_index_update` and rebuilt whole by `narvaro manage archive_reindex`. On
+    PostgreSQL `vector` holds `to_tsvector('swedish', body)` behind a GIN index; on SQLite
+    the stemmed text lives in the FTS5 table `archive_search_fts` (rowid = item id), made by
+    the migration, and `vector` stays empty.
+    """
+
+    item = models.OneToOneField(
+        Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="search_entry"
+    )
+    # The Swedish stems of every version's text and alt texts (see archive.search).
+    body = models.TextField(_("searchable text"), blank=True)
+    vector = SearchVectorField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+
+    def __str__(self) -> str:
+        return str(self.item_id)

@@ -29,6 +29,7 @@ from narvaro.archive.capture import (
 )
 from narvaro.archive.chain import chain_digest, event_entry, version_entry
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
+from narvaro.archive.search import search_index_update
 from narvaro.channels.models import Account
 
 MEDIA_PREFIX = "archive/media"
@@ -312,6 +313,9 @@ def capture_batch(
         ItemEvent.objects.bulk_create(new_events)
         result.events = len(new_events)
         head.save()
+        # The derived search index (not part of the chained archive) follows in the same
+        # transaction, so a found item always exists and a stored one is always findable.
+        search_index_update(item_ids={version.item_id for version, _ in versions})
     return result
 
 

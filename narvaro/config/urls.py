@@ -5,5 +5,6 @@ urlpatterns = [
     path("", include("narvaro.core.urls")),
     path("units/", include("narvaro.organisation.urls")),
     path("", include("narvaro.channels.urls")),
+    path("records/", include("narvaro.archive.urls")),
     path("django-admin/", admin.site.urls),
 ]

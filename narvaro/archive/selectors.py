@@ -1,0 +1,238 @@
+"""Reads of the records archive, always scoped to the person asking (R12, R37).
+
+A person sees the items of the accounts of the units they hold VIEW in (and the units below);
+registrars and admins see every item. Items flagged secret (an `ItemEvent` of type "secret")
+are seen only by registrars and admins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from narvaro.archive import search
+from narvaro.archive.capture import iso
+from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
+from narvaro.core.models import User
+from narvaro.organisation.roles import Capability
+from narvaro.organisation.selectors import unit_access, unit_children_map, unit_subtree_ids
+
+
+def sees_secret_records(user: User) -> bool:
+    """Registrars and admins see secret items and raw payloads (least privilege, R37)."""
+    return user.is_org_admin or user.is_registrar
+
+
+def _events_of(kind: str) -> Exists:
+    return Exists(ItemEvent.objects.filter(item=OuterRef("pk"), type=kind))
+
+
+def _visible_items(user: User) -> QuerySet[Item]:
+    items = Item.objects.all()
+    ids = unit_access(user).unit_ids(Capability.VIEW)
+    if ids is not None:
+        items = items.filter(account__unit_id__in=ids)
+    if not sees_secret_records(user):
+        items = items.exclude(_events_of(ItemEvent.Type.FLAGGED_SECRET))
+    return items
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def record_search_for_user(
+    user: User,
+    *,
+    q: str = "",
+    unit: int | None = None,
+    account: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    direction: str = "",
+    kind: str = "",
+    author: str = "",
+    thread: str = "",
+    has_media: bool | None = None,
+    deleted: bool | None = None,
+    edited: bool | None = None,
+) -> QuerySet[Item]:
+    """The items `user` may see that match every filter given, newest first (R12).
+
+    `q` is a full-text search (Swedish stemming, every word must match); dates are the
+    platform's `created_at` in local days (`first_seen_at` when the platform gave none);
+    `author` matches the handle or the name. Each row carries `latest_text`,
+    `version_count`, `is_deleted` and `is_secret`, so a list shows it without more queries.
+    """
+    items = _visible_items(user)
+    match = search.matching(q) if q else None
+    if match is not None:
+        items = items.filter(match)
+    if unit:
+        items = items.filter(account__unit_id__in=unit_subtree_ids({unit}, unit_children_map()))
+    if account:
+        items = items.filter(account_id=account)
+    if date_from:
+        start = _day_start(date_from)
+        items = items.filter(
+            Q(created_at__gte=start) | Q(created_at__isnull=True, first_seen_at__gte=start)
+        )
+    if date_to:
+        end = _day_start(date_to + dt.timedelta(days=1))
+        items = items.filter(
+            Q(created_at__lt=end) | Q(created_at__isnull=True, first_seen_at__lt=end)
+        )
+    if direction:
+        items = items.filter(direction=direction)
+    if kind:
+        items = items.filter(kind=kind)
+    if author:
+        handle = author.strip()
+        items = items.filter(
+            Q(author_handle__iexact=handle)
+            | Q(author_handle__iexact="@" + handle.lstrip("@"))
+            | Q(author_handle__istartswith="@" + handle.lstrip("@") + "@")
+            | Q(author_name__iexact=handle)
+        )
+    if thread:
+        items = items.filter(thread_remote_id=thread)
+    if has_media is not None:
+        media = Exists(VersionMedia.objects.filter(version__item=OuterRef("pk")))
+        items = items.filter(media if has_media else ~media)
+    if deleted is not None:
+        gone = _events_of(ItemEvent.Type.DELETED)
+        items = items.filter(gone if deleted else ~gone)
+    if edited is not None:
+        later = Exists(ItemVersion.objects.filter(item=OuterRef("pk"), number__gt=1))
+        items = items.filter(later if edited else ~later)
+    return _with_row_values(items).order_by("-created_at", "-id")
+
+
+def _with_row_values(items: QuerySet[Item]) -> QuerySet[Item]:
+    latest = ItemVersion.objects.filter(item=OuterRef("pk")).order_by("-number")
+    versions = (
+        ItemVersion.objects.filter(item=OuterRef("pk"))
+        .order_by()
+        .values("item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return items.select_related("account__unit").annotate(
+        latest_text=Subquery(latest.values("text")[:1]),
+        version_count=Subquery(versions[:1]),
+        is_deleted=_events_of(ItemEvent.Type.DELETED),
+        is_secret=_events_of(ItemEvent.Type.FLAGGED_SECRET),
+    )
+
+
+def get_item_for_user(user: User, pk: int) -> Item:
+    """The item `pk` if `user` may see it; 404 otherwise (existence is not leaked)."""
+    try:
+        return _with_row_values(_visible_items(user)).get(pk=pk)
+    except Item.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of the difference between two consecutive versions: "+", "-" or " "."""
+
+    op: str
+    text: str
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A version with what changed since the one before (empty for the first)."""
+
+    version: ItemVersion
+    attachments: list[VersionMedia]
+    changes: list[DiffLine]
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """Everything the record page shows, read in a fixed number of queries."""
+
+    item: Item
+    versions: list[VersionView]
+    events: list[ItemEvent]
+    thread: Sequence[Item]
+    can_see_payload: bool
+
+
+def _diff(before: str, after: str) -> list[DiffLine]:
+    lines = difflib.ndiff(before.splitlines(), after.splitlines())
+    return [DiffLine(line[0], line[2:]) for line in lines if line[:1] in {"+", "-", " "}]
+
+
+def record_view_for_user(user: User, item: Item) -> RecordView:
+    """The record page of `item` (already fetched with `get_item_for_user`).
+
+    The thread holds the visible items of the same platform thread (the item's own thread
+    id, or its own id when it starts one).
+    """
+    attachments = Prefetch(
+        "attachments", queryset=VersionMedia.objects.select_related("media", "caption")
+    )
+    versions = list(item.versions.prefetch_related(attachments).order_by("number"))
+    views: list[VersionView] = []
+    previous = ""
+    for index, version in enumerate(versions):
+        text = version.text or ""
+        changes = _diff(previous, text) if index else []
+        views.append(VersionView(version, list(version.attachments.all()), changes))
+        previous = text
+    thread_id = item.thread_remote_id or item.remote_id
+    thread = list(
+        _visible_items(user)
+        .filter(platform=item.platform)
+        .filter(Q(thread_remote_id=thread_id) | Q(remote_id=thread_id))
+        .annotate(
+            latest_text=Subquery(
+                ItemVersion.objects.filter(item=OuterRef("pk"))
+                .order_by("-number")
+                .values("text")[:1]
+            )
+        )
+        .order_by("created_at", "id")
+    )
+    return RecordView(
+        item=item,
+        versions=views,
+        events=list(item.events.order_by("seq")),
+        thread=thread,
+        can_see_payload=sees_secret_records(user),
+    )
+
+
+def record_register_rows(items: QuerySet[Item]) -> list[dict[str, Any]]:
+    """The columns of the "held in order" register (R12) for `items`, in their order."""
+    return [
+        {
+            "platform": item.platform,
+            "remote_id": item.remote_id,
+            "account": f"{item.account.platform}:{item.account.handle}",
+            "unit": item.account.unit.name,
+            "kind": item.kind,
+            "direction": item.direction,
+            "author": item.author_handle,
+            "author_name": item.author_name,
+            "created_at": iso(item.created_at) or "",
+            "first_seen_at": iso(item.first_seen_at),
+            "thread": item.thread_remote_id,
+            "versions": getattr(item, "version_count", None) or 0,
+            "deleted": bool(getattr(item, "is_deleted", False)),
+            "permalink": item.permalink,
+            "text": getattr(item, "latest_text", None) or "",
+            "record_url": item.get_absolute_url(),
+        }
+        for item in items
+    ]

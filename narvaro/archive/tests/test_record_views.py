@@ -1,0 +1,179 @@
+"""The records pages: search list, register export and the record page, scoped and logged."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from narvaro.archive.capture import EventInput
+from narvaro.archive.models import Item
+from narvaro.archive.services import capture_batch
+from narvaro.archive.tests.support import a_capture, a_deletion, an_image
+from narvaro.core.models import AuditEvent
+from narvaro.lib.testing import NarvaroTestCase
+
+LIST_QUERIES = 8
+DETAIL_QUERIES = 11
+
+
+class RecordViewsTests(NarvaroTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        post = {"kind": "post", "direction": "drawn_up", "author_handle": "@kultur@social.example"}
+        for text in ["Öppet hus på biblioteket.", "Öppet hus på biblioteket i dag.", "=1+1"]:
+            capture_batch(
+                account=cls.account_a,
+                captures=[a_capture("p1", text, media=(an_image(),), **post)],
+                source="test",
+            )
+        capture_batch(
+            account=cls.account_a,
+            captures=[
+                a_capture("c1", "Vilken tid?", thread_remote_id="p1", parent_remote_id="p1"),
+                a_capture("s1", "Mitt personnummer", thread_remote_id="p1"),
+            ],
+            events=[
+                a_deletion("c1"),
+                EventInput(platform="mastodon", remote_id="s1", type="secret"),
+            ],
+            source="test",
+        )
+        capture_batch(
+            account=cls.account_b, captures=[a_capture("b1", "Bänk i parken")], source="test"
+        )
+        cls.post = Item.objects.get(remote_id="p1")
+        cls.comment = Item.objects.get(remote_id="c1")
+        cls.secret = Item.objects.get(remote_id="s1")
+        cls.other = Item.objects.get(remote_id="b1")
+
+    def test_the_list_finds_by_words_and_shows_only_visible_items(self) -> None:
+        response = self.client_for(self.vera).get(reverse("archive:record_list"), {"q": "hus"})
+        self.assertEqual(response.status_code, 200)
+        # An earlier version's words find the record too.
+        self.assertEqual([i.remote_id for i in response.context["page"].object_list], ["p1"])
+        response = self.client_for(self.vera).get(reverse("archive:record_list"))
+        shown = {i.remote_id for i in response.context["page"].object_list}
+        self.assertEqual(shown, {"p1", "c1"})
+        response = self.client_for(self.bob).get(reverse("archive:record_list"), {"q": "tid"})
+        self.assertEqual(list(response.context["page"].object_list), [])
+
+    def test_the_list_filters_with_htmx_render_only_the_rows(self) -> None:
+        response = self.client_for(self.rita).get(
+            reverse("archive:record_list"), {"deleted": "yes"}, HTTP_HX_REQUEST="true"
+        )
+        self.assertTemplateUsed(response, "archive/partials/record_rows.html")
+        self.assertTemplateNotUsed(response, "archive/record_list.html")
+        self.assertEqual([i.remote_id for i in response.context["page"].object_list], ["c1"])
+
+    def test_a_viewer_of_another_unit_gets_404_on_a_record(self) -> None:
+        url = self.post.get_absolute_url()
+        self.assertEqual(self.client_for(self.bob).get(url).status_code, 404)
+        self.assertEqual(self.client_for(self.oscar).get(url).status_code, 404)
+        self.assertEqual(self.client_for(self.vera).get(url).status_code, 200)
+        self.assertFalse(AuditEvent.objects.filter(action="view", actor=self.bob).exists())
+
+    def test_secret_records_are_hidden_from_all_but_registrars_and_admins(self) -> None:
+        url = self.secret.get_absolute_url()
+        self.assertEqual(self.client_for(self.alice).get(url).status_code, 404)
+        self.assertEqual(self.client_for(self.rita).get(url).status_code, 200)
+        self.assertEqual(self.client_for(self.adam).get(url).status_code, 200)
+        thread = self.client_for(self.vera).get(self.post.get_absolute_url()).context["record"]
+        self.assertNotIn(self.secret, thread.thread)
+
+    def test_the_record_shows_every_version_with_its_changes(self) -> None:
+        response = self.client_for(self.vera).get(self.post.get_absolute_url())
+        versions = response.context["record"].versions
+        self.assertEqual([v.version.number for v in versions], [1, 2, 3])
+        self.assertEqual(versions[1].changes[0].op, "-")
+        self.assertEqual(versions[1].changes[1].text, "Öppet hus på biblioteket i dag.")
+        self.assertContains(response, "Version 3")
+        self.assertContains(response, "Öppet hus på biblioteket i dag.")
+        self.assertContains(response, "A library")  # alt text
+        self.assertContains(response, versions[0].version.chain_digest)
+        self.assertEqual([i.remote_id for i in response.context["record"].thread], ["p1", "c1"])
+
+    def test_deletion_events_are_shown(self) -> None:
+        response = self.client_for(self.vera).get(self.comment.get_absolute_url())
+        self.assertContains(response, "Deleted on the platform")
+        self.assertEqual([e.type for e in response.context["record"].events], ["deleted"])
+
+    def test_the_raw_payload_is_for_registrars_and_admins_only(self) -> None:
+        marker = "favorite_count"
+        self.assertNotContains(self.client_for(self.vera).get(self.post.get_absolute_url()), marker)
+        self.assertContains(self.client_for(self.rita).get(self.post.get_absolute_url()), marker)
+
+    def test_every_view_of_a_record_is_logged(self) -> None:
+        self.client_for(self.vera).get(self.post.get_absolute_url())
+        event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW)
+        self.assertEqual(event.actor, self.vera)
+        self.assertEqual(event.target_id, str(self.post.pk))
+        self.assertEqual(event.unit_id, self.account_a.unit_id)
+
+    def test_the_export_lists_every_match_with_both_timestamps_and_is_logged(self) -> None:
+        response = self.client_for(self.vera).get(
+            reverse("archive:record_export"), {"direction": "drawn_up"}
+        )
+        self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        self.assertEqual([row["remote_id"] for row in rows], ["p1"])
+        row = rows[0]
+        self.assertEqual(row["created_at"], "2026-03-05T16:44:51+00:00")
+        self.assertTrue(row["first_seen_at"].endswith("+00:00"))
+        self.assertEqual(row["direction"], "drawn_up")
+        self.assertEqual(row["account"], f"mastodon:{self.account_a.handle}")
+        self.assertEqual(row["permalink"], "https://social.example/@anna/p1")
+        # The latest text, a formula, is neutralised for spreadsheets.
+        self.assertEqual(row["text"], "'=1+1")
+        self.assertTrue(row["record_url"].startswith("http://testserver/records/"))
+        event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+        self.assertEqual(event.actor, self.vera)
+        self.assertEqual(event.changes["items"], 1)
+        self.assertEqual(event.changes["filters"], {"direction": "drawn_up"})
+
+    def test_the_export_holds_only_what_the_person_may_see(self) -> None:
+        response = self.client_for(self.bob).get(reverse("archive:record_export"))
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        self.assertEqual([row["remote_id"] for row in rows], ["b1"])
+
+    def _more_items(self, count: int) -> None:
+        day = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+        captures = [
+            a_capture(
+                f"x{n}",
+                f"Svar {n}",
+                thread_remote_id="p1",
+                created_at=day + dt.timedelta(minutes=n),
+                media=(an_image(name=f"{n}.jpg", content=bytes([n])),),
+            )
+            for n in range(count)
+        ]
+        capture_batch(account=self.account_a, captures=captures, source="test")
+
+    def _count(self, url: str) -> int:
+        client = self.client_for(self.vera)
+        client.get(url)  # warm the session and caches
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(client.get(url).status_code, 200)
+        return len(queries)
+
+    def test_the_list_uses_a_constant_number_of_queries(self) -> None:
+        url = reverse("archive:record_list") + "?q=svar"
+        self._more_items(3)
+        few = self._count(url)
+        self._more_items(20)
+        self.assertEqual(self._count(url), few)
+        self.assertEqual(few, LIST_QUERIES)
+
+    def test_the_record_page_uses_a_constant_number_of_queries(self) -> None:
+        url = self.post.get_absolute_url()
+        self._more_items(3)
+        few = self._count(url)
+        self._more_items(20)
+        self.assertEqual(self._count(url), few)
+        self.assertEqual(few, DETAIL_QUERIES)

@@ -1,0 +1,65 @@
+"""The records register (R12): search, the "held in order" export and the record page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from narvaro.archive.forms import RecordFilterForm
+from narvaro.archive.register import record_register_export, record_view_log
+from narvaro.archive.selectors import (
+    get_item_for_user,
+    record_register_rows,
+    record_search_for_user,
+    record_view_for_user,
+)
+from narvaro.lib.htmx import render_page
+from narvaro.lib.paging import paginate, querystring_without_page
+from narvaro.lib.types import AuthedRequest
+
+
+@login_required
+@require_GET
+def record_list(request: AuthedRequest) -> HttpResponse:
+    """Search the archive: the items of the units the person can see, newest first."""
+    form = RecordFilterForm(request.GET or None, user=request.user)
+    items = record_search_for_user(request.user, **form.filters())
+    context = {
+        "form": form,
+        "page": paginate(request, items),
+        "querystring": querystring_without_page(request),
+    }
+    return render_page(
+        request, "archive/record_list.html", "archive/partials/record_rows.html", context
+    )
+
+
+@login_required
+@require_GET
+def record_export(request: AuthedRequest) -> HttpResponse:
+    """Every item the search finds as the "held in order" register (CSV), logged (R12, R37)."""
+    form = RecordFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    rows = record_register_rows(record_search_for_user(request.user, **filters))
+    for row in rows:
+        row["record_url"] = request.build_absolute_uri(row["record_url"])
+    content = record_register_export(
+        actor=request.user, rows=rows, filters=filters, request=request
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="records-register-{stamp}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def record_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One record: its thread, versions with their differences, events and digests (logged)."""
+    item = get_item_for_user(request.user, pk)
+    record = record_view_for_user(request.user, item)
+    record_view_log(actor=request.user, item=item, request=request)
+    return render(request, "archive/record_detail.html", {"record": record, "item": item})
