@@ -107,6 +107,54 @@ def kultur_policy_version(number: int) -> Kwargs:
     return lambda cast, role: {"pk": cast.policies["kultur"].pk, "number": number}
 
 
+def home_records(cast: Cast, role: str) -> list[int]:
+    """Captures in the role's home account (a post, an edit, a reply deleted later), made
+    in the test's own transaction; capture is idempotent, so each test may call it."""
+    from narvaro.archive.capture import CaptureInput, EventInput
+    from narvaro.archive.services import capture_batch
+
+    account = cast.home_account(role)
+    post, reply = f"browser-post-{account.pk}", f"browser-reply-{account.pk}"
+
+    def capture(remote_id: str, text: str, **extra: Any) -> CaptureInput:
+        fields = {
+            "platform": "mastodon",
+            "kind": "comment",
+            "direction": "received",
+            "author_handle": "@anna@social.example",
+            "author_name": "Anna",
+            "permalink": f"https://social.example/@anna/{remote_id}",
+            "thread_remote_id": post,
+            "raw_payload": '{"id": "' + remote_id + '"}',
+            **extra,
+        }
+        return CaptureInput(remote_id=remote_id, text=text, **fields)
+
+    for text in ["Öppet hus på lördag.", "Öppet hus på lördag kl. 10."]:
+        capture_batch(
+            account=account,
+            captures=[capture(post, text, kind="post", direction="drawn_up")],
+            source="browser",
+        )
+    capture_batch(
+        account=account,
+        captures=[capture(reply, "Välkommen!", parent_remote_id=post)],
+        events=[EventInput(platform="mastodon", remote_id=reply, type="deleted")],
+        source="browser",
+    )
+    from narvaro.archive.models import Item
+
+    return list(Item.objects.filter(remote_id__in=[post, reply]).values_list("pk", flat=True))
+
+
+def home_record(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": min(home_records(cast, role))}
+
+
+def with_records(query: str) -> Callable[[Cast, str], str]:
+    return lambda cast, role: (home_records(cast, role), query)[1]
+
+
 def reset_link(cast: Cast, role: str) -> dict[str, Any]:
     uidb64, token = reset_link_path(cast.people["oscar"]).strip("/").split("/")[-2:]
     return {"uidb64": uidb64, "token": token}
@@ -196,6 +244,13 @@ PAGES: dict[str, PageSpec] = {
         kultur_policy_version(2),
         then=fill_and_submit(published_url="not an address"),
     ),
+    # The records archive (R12).
+    "record-list": PageSpec("archive:record_list", SIGNED_IN, query=with_records("")),
+    "record-list-filtered": PageSpec(
+        "archive:record_list", VIEWER, query=with_records("?q=hus&direction=drawn_up&edited=yes")
+    ),
+    "record-list-no-match": PageSpec("archive:record_list", VIEWER, query="?q=nothing"),
+    "record-detail": PageSpec("archive:record_detail", SIGNED_IN, home_record),
     # The audit log and people.
     "audit-log": PageSpec("core:audit_log", AUDIT_READERS),
     "audit-log-filtered": PageSpec(
@@ -221,6 +276,7 @@ NOT_PAGES = {
     "core:health",
     "channels:account_transition",
     "channels:account_export",
+    "archive:record_export",
 }
 
 CASES = [
