@@ -26,6 +26,7 @@ import re
 import struct
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import libipld
@@ -268,7 +269,7 @@ class BlueskyRepoImporter(Importer):
     platform = "bluesky"
     format_name = "bluesky"
 
-    def __init__(self, path: Any, *, account_handle: str) -> None:
+    def __init__(self, path: Path, *, account_handle: str) -> None:
         super().__init__(path, account_handle=account_handle)
         # CID → (offset of the block's data, its length); filled by validate().
         self._index: dict[bytes, tuple[int, int]] = {}
