@@ -417,18 +417,14 @@ class XArchiveImporter(Importer):
         self._archive: _ArchiveFolder | _ArchiveZip | None = None
         self._owner: Owner | None = None
         self._parents: dict[str, str] = {}
+        self._names: list[str] = []
         self._media_names: set[str] = set()
         self._validated = False
 
     # Files of the archive, grouped by what they hold.
 
     def _files(self, pattern: re.Pattern[str]) -> list[str]:
-        assert self._archive is not None
-        return [
-            name
-            for name in self._archive.names()
-            if "/" not in name and pattern.match(name) is not None
-        ]
+        return [name for name in self._names if "/" not in name and pattern.match(name)]
 
     def _records(self, name: str) -> Iterator[tuple[int, Any]]:
         assert self._archive is not None
@@ -473,12 +469,15 @@ class XArchiveImporter(Importer):
         The count is what `batches()` will yield: one per tweet and message, two per
         deleted tweet (its capture and its deletion).
         """
-        self._archive = _open_archive(self.path)
-        self._archive.check()
+        if self._archive is None:
+            self._archive = _open_archive(self.path)
+            self._archive.check()
+        # Listed once: a folder's listing walks every media file.
+        self._names = self._archive.names()
         self._owner = self._read_owner()
         self._media_names = {
             name
-            for name in self._archive.names()
+            for name in self._names
             if name.split("/", 1)[0] in _MEDIA_FOLDERS and name.count("/") == 1
         }
         total = 0
