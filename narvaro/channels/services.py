@@ -382,13 +382,8 @@ def account_register_export(
     return content, content_type
 
 
-@transaction.atomic
-def account_for_import(*, spec: str, platform: str, unit_slug: str | None) -> Account:
-    """The account an import goes into, named PLATFORM:HANDLE on the command line.
-
-    An account that is not in the register yet is created as proposed in the named unit,
-    so that nothing is archived under an account nobody answers for.
-    """
+def account_import_target_check(*, spec: str, platform: str, unit_slug: str | None) -> str:
+    """Check --account and --unit without writing anything; return the account's handle."""
     from django.core.management.base import CommandError
 
     from narvaro.organisation.selectors import get_unit_by_slug
@@ -400,17 +395,32 @@ def account_for_import(*, spec: str, platform: str, unit_slug: str | None) -> Ac
         raise CommandError(
             f"--account {spec!r} is a {named_platform} account, but this is a {platform} export"
         )
-    account = Account.objects.filter(platform=platform, handle=handle).first()
-    if account is not None:
-        return account
+    if Account.objects.filter(platform=platform, handle=handle).exists():
+        return handle
     if not unit_slug:
         raise CommandError(
             f"No account {spec} in the register. Name the unit it belongs to with --unit SLUG "
             "to add it as proposed."
         )
-    unit = get_unit_by_slug(unit_slug)
-    if unit is None:
+    if get_unit_by_slug(unit_slug) is None:
         raise CommandError(f"--unit {unit_slug!r}: no unit has that short name")
+    return handle
+
+
+@transaction.atomic
+def account_for_import(*, spec: str, platform: str, unit_slug: str | None) -> Account:
+    """The account an import goes into, named PLATFORM:HANDLE on the command line.
+
+    An account that is not in the register yet is created as proposed in the named unit,
+    so that nothing is archived under an account nobody answers for.
+    """
+    from narvaro.organisation.selectors import get_unit_by_slug
+
+    handle = account_import_target_check(spec=spec, platform=platform, unit_slug=unit_slug)
+    account = Account.objects.filter(platform=platform, handle=handle).first()
+    if account is not None:
+        return account
+    unit = get_unit_by_slug(unit_slug or "")
     return account_create(actor=None, unit=unit, platform=platform, handle=handle)
 
 

@@ -93,3 +93,20 @@ class CaptureStoreTests(NarvaroTestCase):
         self.assertEqual(head_a.seq, 3)
         self.assertEqual(head_a.digest, ItemEvent.objects.get().chain_digest)
         self.assertEqual(ChainHead.objects.get(account=self.account_b).seq, 1)
+
+
+class InterruptedMediaWriteTests(NarvaroTestCase):
+    def test_a_partial_file_left_by_a_killed_import_is_replaced_not_reused(self) -> None:
+        from django.core.files.base import ContentFile
+
+        from narvaro.archive.capture import sha256_hex
+        from narvaro.archive.fixity import verify_archive
+        from narvaro.archive.services import media_storage_name
+
+        image = an_image(content=b"\xff\xd8\xff" + b"x" * 5000)
+        name = media_storage_name(sha256_hex(image.content or b""))
+        default_storage.save(name, ContentFile((image.content or b"")[:100]))  # cut short
+        capture_store(account=self.account_a, capture=a_capture(media=(image,)), source="test")
+        with default_storage.open(name, "rb") as handle:
+            self.assertEqual(handle.read(), image.content)
+        self.assertTrue(verify_archive().intact)

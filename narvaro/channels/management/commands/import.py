@@ -58,10 +58,12 @@ class Command(OneLineErrorsMixin, BaseCommand):
             raise CommandError(f"{path}: no such file or folder")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
-        account = services.account_for_import(
+        # Check the command line first, then the export, and only then create a missing
+        # account: a refused import must leave the database exactly as it was.
+        handle = services.account_import_target_check(
             spec=options["account"], platform=FORMAT_PLATFORM[fmt], unit_slug=options["unit"]
         )
-        importer = importer_class(fmt)(path, account_handle=account.handle)
+        importer = importer_class(fmt)(path, account_handle=handle)
         totals = BatchResult()
         try:
             try:
@@ -69,6 +71,9 @@ class Command(OneLineErrorsMixin, BaseCommand):
             except ImportFormatError as exc:
                 self._fail(as_json, str(exc))
                 return
+            account = services.account_for_import(
+                spec=options["account"], platform=FORMAT_PLATFORM[fmt], unit_slug=options["unit"]
+            )
             console = Console(file=sys.stderr)
             with Progress(
                 TextColumn(f"Importing {path.name}"),
