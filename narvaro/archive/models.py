@@ -67,6 +67,9 @@ class Item(models.Model):
             # Thread views gather an item's conversation.
             models.Index(fields=["platform", "thread_remote_id"], name="item_thread_idx"),
             models.Index(fields=["author_handle"], name="item_author_idx"),
+            # Search results and the register are newest first: with this index a search for a
+            # common word walks the newest items and stops after one page (bench/search_latency.py).
+            models.Index(fields=["-created_at", "-id"], name="item_newest_idx"),
         ]
 
     def __str__(self) -> str:

@@ -28,13 +28,15 @@ from functools import lru_cache
 import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from narvaro.archive.models import SearchEntry, VersionMedia
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CHUNK = 500
+# Above this many matches a word counts as common (see `matching`).
+COMMON_MATCHES = 2000
 
 
 @lru_cache(maxsize=1)
@@ -127,8 +129,22 @@ def matching(q: str) -> Q | None:
         return Q(search_entry__vector=query)
     # Each stem quoted, so FTS5 syntax in the query (OR, NEAR, *, :) is taken as text.
     expression = " ".join('"' + stem.replace('"', '""') + '"' for stem in stems)
-    ids = RawSQL(
-        "SELECT rowid FROM archive_search_fts WHERE archive_search_fts MATCH %s", [expression]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM archive_search_fts WHERE archive_search_fts MATCH %s LIMIT %s",
+            [expression, COMMON_MATCHES + 1],
+        )
+        few = [row[0] for row in cursor.fetchall()]
+    if len(few) <= COMMON_MATCHES:
+        # A rare word: its matches are few, so filter on them and sort them.
+        return Q(pk__in=few)
+    # A common word: walk the items newest first (item_newest_idx) and keep those that match,
+    # so a page of results costs a page of index probes, not a sort of every match.
+    return Q(
+        RawSQL(
+            "EXISTS (SELECT 1 FROM archive_search_fts WHERE archive_search_fts MATCH %s "
+            'AND archive_search_fts.rowid = "archive_item"."id")',
+            [expression],
+            output_field=BooleanField(),
+        )
     )
-    # An FTS row left over for a reused id never matches an item that has no entry.
-    return Q(pk__in=ids, search_entry__isnull=False)

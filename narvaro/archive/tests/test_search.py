@@ -85,6 +85,19 @@ class RecordSearchTests(NarvaroTestCase):
         self.assertEqual(self.found(q="bibliotekets"), {"a1", "a4", "b1"})
         self.assertEqual(self.found(q="Biblioteken"), {"a1", "a4", "b1"})
 
+    def test_a_common_word_finds_the_same_items_newest_first(self) -> None:
+        from unittest import mock
+
+        from narvaro.archive import search
+
+        expected = [i.remote_id for i in record_search_for_user(self.rita, q="bibliotekets")]
+        # Treat every word as common, as a word in most of a million items would be.
+        with mock.patch.object(search, "COMMON_MATCHES", 0):
+            found = [i.remote_id for i in record_search_for_user(self.rita, q="bibliotekets")]
+            self.assertEqual(self.found(q="bibliotek parken"), {"b1"})
+        self.assertEqual(found, expected)
+        self.assertEqual(set(found), {"a1", "a4", "b1"})
+
     def test_every_word_must_match(self) -> None:
         self.assertEqual(self.found(q="bibliotek parken"), {"b1"})
         self.assertEqual(self.found(q="bibliotek simhall"), set())
