@@ -166,6 +166,7 @@ class RecordView:
     events: list[ItemEvent]
     thread: Sequence[Item]
     can_see_payload: bool
+    parent: Item | None = None
 
 
 def _diff(before: str, after: str) -> list[DiffLine]:
@@ -204,12 +205,16 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
         )
         .order_by("created_at", "id")
     )
+    # The item it answers, when the archive holds it and the person may see it: it is in
+    # the same thread, so it costs no query of its own.
+    parent = next((t for t in thread if t.remote_id == item.parent_remote_id), None)
     return RecordView(
         item=item,
         versions=views,
         events=list(item.events.order_by("seq")),
         thread=thread,
         can_see_payload=sees_secret_records(user),
+        parent=parent if item.parent_remote_id else None,
     )
 
 

@@ -63,6 +63,11 @@ class RecordViewsTests(NarvaroTestCase):
         response = self.client_for(self.bob).get(reverse("archive:record_list"), {"q": "tid"})
         self.assertEqual(list(response.context["page"].object_list), [])
 
+    def test_a_reply_links_to_the_record_it_answers(self) -> None:
+        response = self.client_for(self.vera).get(self.comment.get_absolute_url())
+        self.assertEqual(response.context["record"].parent, self.post)
+        self.assertContains(response, f'href="{self.post.get_absolute_url()}">p1</a>')
+
     def test_the_list_filters_with_htmx_render_only_the_rows(self) -> None:
         response = self.client_for(self.rita).get(
             reverse("archive:record_list"), {"deleted": "yes"}, HTTP_HX_REQUEST="true"
