@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from narvaro.archive.models import Item
 from narvaro.archive.services import capture_batch
-from narvaro.archive.tests.support import a_capture
+from narvaro.archive.tests.support import a_capture, an_image
 from narvaro.lib.testing import NarvaroTestCase
 from narvaro.organisation.models import Membership
 
@@ -33,7 +33,11 @@ UNIT_B_WRITE = {"anonymous": 302, "vera": 404, "bob": 403, "rita": 403, "adam": 
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
-    capture_batch(account=case.account_a, captures=[a_capture("matrix-a")], source="test")
+    capture_batch(
+        account=case.account_a,
+        captures=[a_capture("matrix-a", media=(an_image(),))],
+        source="test",
+    )
     item_a = Item.objects.get(remote_id="matrix-a")
     return {
         "unit_a": {"pk": case.unit_a.pk},
@@ -49,6 +53,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "csv": {"fmt": "csv"},
         "json": {"fmt": "json"},
         "item_a": {"pk": item_a.pk},
+        "media_a": {"pk": item_a.pk, "number": 1, "position": 0},
     }
 
 
@@ -106,6 +111,7 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("archive:record_list", None, SIGNED_IN),
     ("archive:record_export", None, SIGNED_IN),
     ("archive:record_detail", "item_a", UNIT_A_READ),
+    ("archive:record_media", "media_a", UNIT_A_READ),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 

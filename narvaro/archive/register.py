@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from narvaro.archive.models import Item
+from narvaro.archive.models import Item, VersionMedia
 from narvaro.channels.services import _spreadsheet_safe
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
@@ -54,6 +54,20 @@ def record_view_log(*, actor: User, item: Item, request: HttpRequest | None = No
         target=item,
         unit_id=item.account.unit_id,
         summary=f"record {item} viewed",
+        request=request,
+    )
+
+
+def record_media_view_log(
+    *, actor: User, item: Item, attachment: VersionMedia, request: HttpRequest | None = None
+) -> None:
+    """Log that `actor` opened an attachment of `item` (R37)."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        target=item,
+        unit_id=item.account.unit_id,
+        summary=f"attachment {attachment.position + 1} of {attachment.version} viewed",
         request=request,
     )
 

@@ -140,6 +140,20 @@ def get_item_for_user(user: User, pk: int) -> Item:
         raise Http404 from exc
 
 
+def get_attachment_for_user(user: User, pk: int, number: int, position: int) -> VersionMedia:
+    """Attachment `position` of version `number` of item `pk`, if `user` may see the item (404).
+
+    Only stored files are served; a missing attachment answers 404 too.
+    """
+    item = get_item_for_user(user, pk)
+    try:
+        return VersionMedia.objects.select_related("media", "version__item__account").get(
+            version__item=item, version__number=number, position=position, media__isnull=False
+        )
+    except VersionMedia.DoesNotExist as exc:
+        raise Http404 from exc
+
+
 @dataclass(frozen=True)
 class DiffLine:
     """One line of the difference between two consecutive versions: "+", "-" or " "."""

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from narvaro.archive.forms import RecordFilterForm
-from narvaro.archive.register import record_register_export, record_view_log
+from narvaro.archive.register import (
+    record_media_view_log,
+    record_register_export,
+    record_view_log,
+)
 from narvaro.archive.selectors import (
+    get_attachment_for_user,
     get_item_for_user,
     record_register_rows,
     record_search_for_user,
@@ -63,3 +69,32 @@ def record_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     record = record_view_for_user(request.user, item)
     record_view_log(actor=request.user, item=item, request=request)
     return render(request, "archive/record_detail.html", {"record": record, "item": item})
+
+
+# Types a browser may show inline; anything else is offered as a download.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "audio/mpeg")
+
+
+@login_required
+@require_GET
+def record_media(request: AuthedRequest, pk: int, number: int, position: int) -> FileResponse:
+    """An archived attachment, exactly as stored (logged, R37)."""
+    attachment = get_attachment_for_user(request.user, pk, number, position)
+    media = attachment.media
+    assert media is not None
+    record_media_view_log(
+        actor=request.user, item=attachment.version.item, attachment=attachment, request=request
+    )
+    inline = media.content_type in INLINE_TYPES
+    response = FileResponse(
+        default_storage.open(media.storage_name, "rb"),
+        content_type=media.content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=(attachment.original_name.rsplit("/", 1)[-1] or media.sha256)[:200],
+    )
+    # An archived file is evidence, not part of Narvaro's pages: it may run nothing.
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

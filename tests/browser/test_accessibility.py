@@ -277,6 +277,7 @@ NOT_PAGES = {
     "channels:account_transition",
     "channels:account_export",
     "archive:record_export",
+    "archive:record_media",
 }
 
 CASES = [

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from narvaro.archive.capture import EventInput
+from narvaro.archive.capture import EventInput, MediaInput
 from narvaro.archive.models import Item
 from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture, a_deletion, an_image
@@ -185,3 +185,47 @@ class RecordViewsTests(NarvaroTestCase):
         self._more_items(20)
         self.assertEqual(self._count(url), few)
         self.assertEqual(few, DETAIL_QUERIES)
+
+
+class RecordMediaTests(NarvaroTestCase):
+    def test_an_attachment_is_served_as_stored_sandboxed_and_logged(self) -> None:
+        from narvaro.core.models import AuditEvent
+
+        image = an_image(content=b"\xff\xd8\xff archived bytes")
+        capture_batch(
+            account=self.account_a, captures=[a_capture("m1", media=(image,))], source="t"
+        )
+        item = Item.objects.get(remote_id="m1")
+        url = reverse("archive:record_media", args=[item.pk, 1, 0])
+        response = self.client_for(self.vera).get(url)
+        self.assertEqual(b"".join(response.streaming_content), image.content)
+        self.assertEqual(response["Content-Type"], "image/jpeg")
+        self.assertIn("sandbox", response["Content-Security-Policy"])
+        self.assertTrue(
+            AuditEvent.objects.filter(action="view", summary__startswith="attachment 1").exists()
+        )
+        self.assertContains(self.client_for(self.vera).get(item.get_absolute_url()), url)
+
+    def test_a_file_that_could_run_is_only_offered_as_a_download(self) -> None:
+
+        page = MediaInput(
+            original_name="x.html", content=b"<script>alert(1)</script>", content_type="text/html"
+        )
+        capture_batch(account=self.account_a, captures=[a_capture("m2", media=(page,))], source="t")
+        item = Item.objects.get(remote_id="m2")
+        response = self.client_for(self.vera).get(
+            reverse("archive:record_media", args=[item.pk, 1, 0])
+        )
+        self.assertEqual(response["Content-Type"], "application/octet-stream")
+        self.assertTrue(response["Content-Disposition"].startswith("attachment"))
+
+    def test_a_missing_attachment_or_another_units_item_is_404(self) -> None:
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("m3", media=(MediaInput(original_name="gone.jpg"),))],
+            source="t",
+        )
+        item = Item.objects.get(remote_id="m3")
+        url = reverse("archive:record_media", args=[item.pk, 1, 0])
+        self.assertEqual(self.client_for(self.vera).get(url).status_code, 404)
+        self.assertEqual(self.client_for(self.bob).get(url).status_code, 404)
