@@ -14,9 +14,9 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from narvaro.archive.models import Item, VersionMedia
-from narvaro.channels.services import _spreadsheet_safe
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.lib.spreadsheet import spreadsheet_safe
 
 REGISTER_COLUMNS = [
     "platform",
@@ -92,7 +92,7 @@ def record_register_export(
         writer = csv.DictWriter(buffer, fieldnames=REGISTER_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: _spreadsheet_safe(value) for key, value in row.items()})
+            writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
         # A byte-order mark lets spreadsheet programs open the file as UTF-8 (å, ä, ö).
         content = ("\ufeff" + buffer.getvalue()).encode()
     audit_record(

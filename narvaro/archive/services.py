@@ -83,25 +83,18 @@ def media_storage_name(sha256: str) -> str:
     return f"{MEDIA_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
-def _stored_intact(name: str, sha256: str, size: int) -> bool:
-    """Whether the file already stored under `name` really holds these bytes.
+def _stored_intact(name: str, size: int) -> bool:
+    """Whether a complete file is already stored under `name` (its digest-derived name).
 
-    A process killed while writing leaves a partial file under its final name; reusing it
-    would archive a broken copy, so an existing file is checked before it is trusted.
+    A process killed while writing leaves a shorter file under the final name, so the size
+    tells a partial file from a whole one without reading it again on every re-import;
+    any other change to a stored file is found by `narvaro verify`.
     """
-    if not default_storage.exists(name):
-        return False
-    if default_storage.size(name) != size:
-        return False
-    digest = hashlib.sha256()
-    with default_storage.open(name, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == sha256
+    return default_storage.exists(name) and default_storage.size(name) == size
 
 
-def _save_media(name: str, sha256: str, size: int, content: Any) -> None:
-    if _stored_intact(name, sha256, size):
+def _save_media(name: str, size: int, content: Any) -> None:
+    if _stored_intact(name, size):
         return
     if default_storage.exists(name):
         default_storage.delete(name)  # a partial file left by an interrupted import
@@ -113,7 +106,7 @@ def _save_media(name: str, sha256: str, size: int, content: Any) -> None:
 def _store_bytes(data: bytes, content_type: str) -> _StoredMedia:
     digest = sha256_hex(data)
     name = media_storage_name(digest)
-    _save_media(name, digest, len(data), ContentFile(data))
+    _save_media(name, len(data), ContentFile(data))
     return _StoredMedia(digest, content_type, len(data), name)
 
 
@@ -134,7 +127,7 @@ def _store_media(media: MediaInput) -> _StoredMedia | None:
     digest = sha.hexdigest()
     name = media_storage_name(digest)
     with media.path.open("rb") as handle:
-        _save_media(name, digest, size, handle)
+        _save_media(name, size, handle)
     return _StoredMedia(digest, content_type, size, name)
 
 
@@ -151,7 +144,7 @@ def _prepared_media(
     ]
 
 
-def _digest_of(capture: CaptureInput, prepared: list) -> tuple[str, list[dict]]:  # type: ignore[type-arg]
+def _digest_of(capture: CaptureInput, prepared: list) -> str:  # type: ignore[type-arg]
     fingerprints = [
         attachment_fingerprint(
             position=position,
@@ -163,7 +156,7 @@ def _digest_of(capture: CaptureInput, prepared: list) -> tuple[str, list[dict]]:
         )
         for position, (media, stored, caption) in enumerate(prepared)
     ]
-    return content_digest(capture.text, capture.html, fingerprints), fingerprints
+    return content_digest(capture.text, capture.html, fingerprints)
 
 
 ITEM_COLUMNS = [
@@ -316,7 +309,7 @@ def capture_batch(
     events = list(events)
     # Files first, outside the transaction (content-addressed, so safe to repeat).
     prepared = [(capture, _prepared_media(capture)) for capture in captures]
-    digests = [_digest_of(capture, media)[0] for capture, media in prepared]
+    digests = [_digest_of(capture, media) for capture, media in prepared]
     result = BatchResult()
     now = timezone.now()
     with transaction.atomic():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +20,7 @@ from narvaro.channels.models import (
 )
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record, model_changes, model_snapshot
+from narvaro.lib.spreadsheet import spreadsheet_safe
 
 ACCOUNT_FIELDS = [
     "unit",
@@ -264,19 +264,6 @@ def policy_version_publish(
     return version
 
 
-HANDLE_RE = re.compile(r"@[\w.-]+(@[\w.-]+)?")
-
-
-def _spreadsheet_safe(value: Any) -> Any:
-    """Neutralise text a spreadsheet would run as a formula (CSV injection, OWASP)."""
-    if not isinstance(value, str) or value[:1] not in ("=", "+", "-", "@", "\t", "\r"):
-        return value
-    if HANDLE_RE.fullmatch(value):
-        # @name or @name@instance: a handle, not a formula, and it must stay exact.
-        return value
-    return "'" + value
-
-
 def _str(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -367,7 +354,7 @@ def account_register_export(
         writer.writeheader()
         for row in rows:
             joined = {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
-            writer.writerow({k: _spreadsheet_safe(v) for k, v in joined.items()})
+            writer.writerow({k: spreadsheet_safe(v) for k, v in joined.items()})
         # A byte-order mark lets spreadsheet programs open the file as UTF-8 (å, ä, ö).
         content = ("\ufeff" + buffer.getvalue()).encode()
         content_type = "text/csv; charset=utf-8"

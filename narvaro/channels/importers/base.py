@@ -15,7 +15,7 @@ never the whole file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -67,3 +67,15 @@ class Importer:
 
     def close(self) -> None:
         """Release temporary files (e.g. an unpacked archive)."""
+
+
+def capture_batches(captures: Iterable[CaptureInput], size: int) -> Iterator[ImportBatch]:
+    """Group a stream of captures into batches of `size` (the last one may be smaller)."""
+    batch = ImportBatch()
+    for capture in captures:
+        batch.captures.append(capture)
+        if len(batch) >= size:
+            yield batch
+            batch = ImportBatch()
+    if batch:
+        yield batch

@@ -32,7 +32,12 @@ from typing import IO, Any
 import libipld
 
 from narvaro.archive.capture import CaptureInput, MediaInput
-from narvaro.channels.importers.base import ImportBatch, Importer, ImportFormatError
+from narvaro.channels.importers.base import (
+    ImportBatch,
+    Importer,
+    ImportFormatError,
+    capture_batches,
+)
 
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
@@ -443,24 +448,23 @@ class BlueskyRepoImporter(Importer):
     def batches(self, size: int) -> Iterator[ImportBatch]:
         if not self._validated:
             self.validate()
-        batch = ImportBatch()
         undated = 0
         with self.path.open("rb") as handle:
-            try:
+
+            def captures() -> Iterator[CaptureInput]:
+                nonlocal undated
                 for key, cid in self._entries(handle, self._tree_root):
                     collection, _, rkey = key.partition("/")
                     if collection not in (POST, REPOST):
                         continue
                     capture = self._capture(collection, rkey, cid, self._record(handle, cid))
                     undated += capture.created_at is None
-                    batch.captures.append(capture)
-                    if len(batch) >= size:
-                        yield batch
-                        batch = ImportBatch()
+                    yield capture
+
+            try:
+                yield from capture_batches(captures(), size)
             except _Corrupt as exc:
                 raise self._error(exc) from exc
-        if batch:
-            yield batch
         if undated:
             self.warnings.append(f"{undated} record(s) without a readable createdAt")
 

@@ -28,7 +28,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from narvaro.archive.capture import CaptureInput, MediaInput
-from narvaro.channels.importers.base import ImportBatch, Importer, ImportFormatError
+from narvaro.channels.importers.base import (
+    ImportBatch,
+    Importer,
+    ImportFormatError,
+    capture_batches,
+)
 
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
 ITEM_PREFIX = "orderedItems.item"
@@ -384,17 +389,8 @@ class MastodonExportImporter(Importer):
 
     def batches(self, size: int) -> Iterator[ImportBatch]:
         self._report_skips = True
-        batch = ImportBatch()
-        for number, activity in self._activities():
-            capture = self._capture(number, activity)
-            if capture is None:
-                continue
-            batch.captures.append(capture)
-            if len(batch) >= size:
-                yield batch
-                batch = ImportBatch()
-        if len(batch):
-            yield batch
+        captures = (self._capture(number, activity) for number, activity in self._activities())
+        yield from capture_batches((c for c in captures if c is not None), size)
 
     def close(self) -> None:
         if self._tmp is not None:

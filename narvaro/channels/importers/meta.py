@@ -31,7 +31,12 @@ import ftfy
 import ijson
 
 from narvaro.archive.capture import CaptureInput, MediaInput, canonical_json, sha256_hex
-from narvaro.channels.importers.base import ImportBatch, Importer, ImportFormatError
+from narvaro.channels.importers.base import (
+    ImportBatch,
+    Importer,
+    ImportFormatError,
+    capture_batches,
+)
 
 
 def repair_text(value: Any) -> str:
@@ -233,14 +238,7 @@ class MetaExportImporter(Importer):
         return sum(1 for _ in self._captures())
 
     def batches(self, size: int) -> Iterator[ImportBatch]:
-        batch = ImportBatch()
-        for capture in self._captures():
-            batch.captures.append(capture)
-            if len(batch) >= size:
-                yield batch
-                batch = ImportBatch()
-        if len(batch):
-            yield batch
+        return capture_batches(self._captures(), size)
 
     def close(self) -> None:
         if self._tmp is not None:
