@@ -134,7 +134,12 @@ class ItemEvent(ChainedEntry):
     class Type(models.TextChoices):
         DELETED = "deleted", _("Deleted on the platform")
         HIDDEN = "hidden", _("Hidden")
+        UNHIDDEN = "unhidden", _("Shown again")
+        REMOVED = "removed", _("Removed by moderation")
+        REPORTED = "reported", _("Reported to the platform")
+        FLAGGED_CASE = "case", _("Registered as a case (ärende)")
         FLAGGED_SECRET = "secret", _("Flagged secret (sekretess)")
+        SECRET_LIFTED = "secret_lifted", _("Secrecy flag lifted")
         DISPOSED = "disposed", _("Disposed of (gallring)")
 
     item = models.ForeignKey(
