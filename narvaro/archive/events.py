@@ -1,0 +1,187 @@
+"""Appending to an item's history after capture, and the one lawful change to its content.
+
+`capture_batch` records what the platform said happened (deleted, edited). What Narvaro's
+own people do to an archived item afterwards (register it as a case, flag it secret, lift
+the flag, dispose of it under a gallring decision) is appended here, through the same
+per-account hash chain: the chain head is locked, the event gets the next sequence number
+and its chain digest covers the previous digest and `chain.event_entry`, so `narvaro
+verify` checks these events exactly like captured ones (R10).
+
+`version_dispose` is the only code allowed to change archived content: it empties a
+version's text, HTML and raw payload and drops its attachments, keeps both digests, and
+appends the DISPOSED event that tells `fixity.verify_archive` the emptiness is lawful.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from narvaro.archive.chain import chain_digest, event_entry
+from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
+from narvaro.archive.search import search_index_update
+from narvaro.core.models import User
+
+
+def actor_label(actor: User | None) -> str:
+    """How an event names who did it (text, so it survives renames and is chained)."""
+    if actor is None or not actor.pk:
+        return "system"
+    return str(actor)[:300]
+
+
+def _append(
+    *,
+    head: ChainHead,
+    item: Item,
+    type: str,
+    details: dict[str, Any],
+    actor: User | None,
+    source: str,
+    occurred_at: dt.datetime | None,
+    now: dt.datetime,
+) -> ItemEvent:
+    """One event at the end of `head`'s chain (the caller holds the lock and saves `head`)."""
+    if type not in ItemEvent.Type.values:
+        raise ValueError(f"unknown item event type {type!r}")
+    head.seq += 1
+    event = ItemEvent(
+        account_id=item.account_id,
+        item=item,
+        type=type,
+        occurred_at=occurred_at,
+        details=details,
+        actor_name=actor_label(actor),
+        source=source[:100],
+        seq=head.seq,
+        recorded_at=now,
+    )
+    event.chain_digest = chain_digest(head.digest, head.seq, event_entry(item, event))
+    head.digest = event.chain_digest
+    event.save()
+    return event
+
+
+def _locked_head(item: Item) -> ChainHead:
+    head, _ = ChainHead.objects.select_for_update().get_or_create(account_id=item.account_id)
+    return head
+
+
+def item_event_record(
+    *,
+    item: Item,
+    type: str,
+    details: dict[str, Any],
+    actor: User | None,
+    source: str,
+    occurred_at: dt.datetime | None = None,
+) -> ItemEvent:
+    """Append one event about `item` to its account's hash chain and return it.
+
+    `occurred_at` defaults to now (the event happens in Narvaro, so Narvaro knows when).
+    The lock on the chain head serialises this with `capture_batch` and other appends to
+    the same account, so the chain stays linear.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        head = _locked_head(item)
+        event = _append(
+            head=head,
+            item=item,
+            type=type,
+            details=details,
+            actor=actor,
+            source=source,
+            occurred_at=occurred_at or now,
+            now=now,
+        )
+        head.save()
+    return event
+
+
+def _unreferenced_media(candidates: set[int]) -> list[MediaFile]:
+    """The media files among `candidates` that no remaining attachment uses."""
+    if not candidates:
+        return []
+    used = set(
+        VersionMedia.objects.filter(Q(media_id__in=candidates) | Q(caption_id__in=candidates))
+        .values_list("media_id", "caption_id")
+        .distinct()
+    )
+    still_used = {pk for pair in used for pk in pair if pk is not None}
+    return list(MediaFile.objects.filter(pk__in=candidates - still_used))
+
+
+def version_dispose(
+    *,
+    version: ItemVersion,
+    actor: User | None,
+    details: dict[str, Any],
+    source: str = "retention",
+) -> ItemEvent:
+    """Dispose of one version's content (gallring) and record it; return the DISPOSED event.
+
+    Empties `text`, `html` and `raw_payload`, removes the version's attachments and deletes
+    every media file no other attachment still uses (the file once the transaction commits,
+    so a rolled-back disposal keeps it). Both digests and the chain entry stay, so
+    `narvaro verify` still passes and proves what was there. The event's details carry
+    `version_id` (what `fixity._disposed_version_ids` reads) and `version`, plus the caller's
+    `details` (the rule, the gallring decision, the run). Only disposal may call this.
+    """
+    if version.raw_payload is None and version.text is None:
+        raise ValueError(f"{version} has already been disposed of")
+    now = timezone.now()
+    with transaction.atomic():
+        item = Item.objects.get(pk=version.item_id)
+        head = _locked_head(item)
+        # Several versions of one item may be disposed of in one run; the unique
+        # (item, type, occurred_at) constraint wants distinct times, so later versions of
+        # the same item in the same instant are a microsecond apart.
+        occurred = now
+        while ItemEvent.objects.filter(
+            item=item, type=ItemEvent.Type.DISPOSED, occurred_at=occurred
+        ).exists():
+            occurred += dt.timedelta(microseconds=1)
+        attachments = list(VersionMedia.objects.filter(version=version))
+        candidates = {
+            pk for row in attachments for pk in (row.media_id, row.caption_id) if pk is not None
+        }
+        VersionMedia.objects.filter(version=version).delete()
+        ItemVersion.objects.filter(pk=version.pk).update(text=None, html=None, raw_payload=None)
+        version.text = version.html = version.raw_payload = None
+        orphans = _unreferenced_media(candidates)
+        names = [media.storage_name for media in orphans]
+        MediaFile.objects.filter(pk__in=[media.pk for media in orphans]).delete()
+        event = _append(
+            head=head,
+            item=item,
+            type=ItemEvent.Type.DISPOSED,
+            details={
+                **details,
+                "version_id": version.pk,
+                "version": version.number,
+                "content_digest": version.content_digest,
+                "attachments_removed": len(attachments),
+                "media_files_deleted": len(names),
+            },
+            actor=actor,
+            source=source,
+            occurred_at=occurred,
+            now=now,
+        )
+        head.save()
+        # The derived search index must forget the disposed words too.
+        search_index_update(item_ids=[item.pk])
+        transaction.on_commit(lambda: _delete_files(names))
+    return event
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        if default_storage.exists(name):
+            default_storage.delete(name)
