@@ -13,6 +13,11 @@ become items:
 
 Media are files in `data/tweets_media/` named `<tweet id>-<file name>`; a medium a tweet
 names that is not in the folder is kept as a missing attachment, so the gap is on record.
+
+An edited tweet is a chain of tweets, each with its own id: the first carries
+`edit_info.initial.editTweetIds` (every id of the chain, in edit order), the later ones
+`edit_info.edit.initialTweetId`. The chain is one item, named by the initial tweet's id,
+with one version per tweet in edit order, wherever the tweets sit in the files.
 """
 
 from __future__ import annotations
@@ -284,6 +289,47 @@ def _tweet_of(record: Any) -> dict[str, Any]:
     return tweet
 
 
+def _id_list(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(
+        isinstance(tweet_id, str) and tweet_id.isdigit() for tweet_id in value
+    ):
+        raise _RecordError(f"{what} is not a list of tweet ids")
+    return value
+
+
+def edit_chain_of(tweet: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """(initial tweet id, the chain's ids in edit order) for an edited tweet, else None.
+
+    `edit_info.initial` is on the first tweet of a chain (a chain of one id is an unedited
+    tweet); `edit_info.edit` on each later one, naming the first with `initialTweetId`.
+    """
+    info = tweet.get("edit_info")
+    if info is None:
+        return None
+    if not isinstance(info, dict):
+        raise _RecordError(f"tweet {tweet['id_str']}: edit_info is not an object")
+    if isinstance(info.get("edit"), dict):
+        edit = info["edit"]
+        initial = edit.get("initialTweetId")
+        if not isinstance(initial, str) or not initial.isdigit():
+            raise _RecordError(f"tweet {tweet['id_str']}: edit_info.edit has no initialTweetId")
+        control = edit.get("editControlInitial")
+        ids = (
+            _id_list(control.get("editTweetIds"), f"tweet {tweet['id_str']}: editTweetIds")
+            if isinstance(control, dict) and "editTweetIds" in control
+            else []
+        )
+        return initial, ids
+    if isinstance(info.get("initial"), dict):
+        ids = _id_list(
+            info["initial"].get("editTweetIds", [tweet["id_str"]]),
+            f"tweet {tweet['id_str']}: editTweetIds",
+        )
+        if len(ids) > 1:
+            return tweet["id_str"], ids
+    return None
+
+
 def _is_retweet(tweet: dict[str, Any]) -> bool:
     return "retweeted_status" in tweet or str(tweet.get("full_text", "")).startswith("RT @")
 
@@ -312,10 +358,17 @@ def tweet_capture(
     owner: Owner,
     thread_id: str,
     media: list[MediaInput],
+    remote_id: str = "",
+    parent_id: str | None = None,
 ) -> CaptureInput:
-    """One of the owner's tweets (from tweets.js or deleted-tweets.js) as a capture."""
-    tweet_id = tweet["id_str"]
-    parent = str(tweet.get("in_reply_to_status_id_str") or "")
+    """One of the owner's tweets (from tweets.js or deleted-tweets.js) as a capture.
+
+    `remote_id` names the item when the tweet is a later edit of another (the initial
+    tweet's id); `parent_id` the item it replies to, when that differs from the tweet's own
+    `in_reply_to_status_id_str` (a reply to an edit replies to the edited item).
+    """
+    tweet_id = remote_id or tweet["id_str"]
+    parent = str(tweet.get("in_reply_to_status_id_str") or "") if parent_id is None else parent_id
     if _is_retweet(tweet):
         kind = "share"
     elif parent:
@@ -419,6 +472,11 @@ class XArchiveImporter(Importer):
         self._parents: dict[str, str] = {}
         self._names: list[str] = []
         self._media_names: set[str] = set()
+        # Edit chains: tweet id → initial tweet id, the chain's ids in edit order, and
+        # how many records of each chain the files hold (a chain is stored once all are read).
+        self._edit_of: dict[str, str] = {}
+        self._edit_order: dict[str, list[str]] = {}
+        self._chain_records: dict[str, int] = {}
         self._validated = False
 
     # Files of the archive, grouped by what they hold.
@@ -481,18 +539,33 @@ class XArchiveImporter(Importer):
             if name.split("/", 1)[0] in _MEDIA_FOLDERS and name.count("/") == 1
         }
         total = 0
+        # Deletion times of edited tweets, per chain: a chain is deleted as a whole, so its
+        # tweets usually share one deleted_at, which is recorded once.
+        chain_deletions: dict[str, set[dt.datetime]] = {}
         for pattern, per_record in ((_TWEET_FILES, 1), (_DELETED_FILES, 2)):
             for name in self._files(pattern):
                 for number, tweet in self._checked(name, _tweet_of):
+                    try:
+                        chain = edit_chain_of(tweet)
+                    except _RecordError as exc:
+                        raise ImportFormatError(
+                            self._archive.display(name), f"record {number}", str(exc)
+                        ) from exc
                     if pattern is _DELETED_FILES:
                         try:
-                            parse_created_at(tweet.get("deleted_at"))
+                            deleted_at = parse_created_at(tweet.get("deleted_at"))
                         except _RecordError as exc:
                             raise ImportFormatError(
                                 self._archive.display(name),
                                 f"record {number}",
                                 f"deleted tweet {tweet['id_str']}: no readable deleted_at",
                             ) from exc
+                        if chain is not None:
+                            found = chain_deletions.setdefault(chain[0], set())
+                            total -= deleted_at in found
+                            found.add(deleted_at)
+                    if chain is not None:
+                        self._chain_add(tweet["id_str"], *chain)
                     parent = tweet.get("in_reply_to_status_id_str")
                     if parent:
                         self._parents[tweet["id_str"]] = str(parent)
@@ -503,13 +576,34 @@ class XArchiveImporter(Importer):
         self._validated = True
         return total
 
+    def _chain_add(self, tweet_id: str, initial: str, ids: list[str]) -> None:
+        self._edit_of[tweet_id] = initial
+        self._chain_records[initial] = self._chain_records.get(initial, 0) + 1
+        if len(ids) > len(self._edit_order.get(initial, [])):
+            self._edit_order[initial] = ids
+
+    def _edit_position(self, tweet_id: str) -> tuple[int, int]:
+        """Where a tweet sits in its edit chain: by editTweetIds, else by id (ids grow in time)."""
+        order = self._edit_order.get(self._edit_of[tweet_id], [])
+        index = order.index(tweet_id) if tweet_id in order else len(order)
+        return index, int(tweet_id)
+
+    def _item_id(self, tweet_id: str) -> str:
+        """The item a tweet id belongs to: the first tweet of its edit chain, or itself."""
+        return self._edit_of.get(tweet_id, tweet_id)
+
     def _thread_of(self, tweet: dict[str, Any]) -> str:
         """conversation_id when X gives it; else the root of the known reply chain."""
         if tweet.get("conversation_id_str") or tweet.get("conversation_id"):
-            return str(tweet.get("conversation_id_str") or tweet.get("conversation_id"))
-        current = tweet["id_str"]
+            return self._item_id(
+                str(tweet.get("conversation_id_str") or tweet.get("conversation_id"))
+            )
+        current = self._item_id(tweet["id_str"])
         seen = {current}
-        while (parent := self._parents.get(current)) is not None and parent not in seen:
+        while (parent := self._parents.get(current)) is not None:
+            parent = self._item_id(parent)
+            if parent in seen:
+                break
             seen.add(parent)
             current = parent
         return current
@@ -549,18 +643,22 @@ class XArchiveImporter(Importer):
     def _units(self) -> Iterator[tuple[list[CaptureInput], list[EventInput]]]:
         """Captures with their events, one tweet or message at a time, in file order."""
         assert self._owner is not None
-        for name in self._files(_TWEET_FILES):
-            for _, tweet in self._checked(name, _tweet_of):
-                yield [self._capture(tweet)], []
-        for name in self._files(_DELETED_FILES):
-            for _, tweet in self._checked(name, _tweet_of):
-                deletion = EventInput(
-                    platform=PLATFORM,
-                    remote_id=tweet["id_str"],
-                    type="deleted",
-                    occurred_at=parse_created_at(tweet["deleted_at"]),
-                )
-                yield [self._capture(tweet)], [deletion]
+        # Tweets of an edit chain wait here until the chain's last record has been read,
+        # then go out together, in edit order: one item, one version per edit.
+        pending: dict[str, list[dict[str, Any]]] = {}
+        for pattern in (_TWEET_FILES, _DELETED_FILES):
+            for name in self._files(pattern):
+                for _, tweet in self._checked(name, _tweet_of):
+                    initial = self._edit_of.get(tweet["id_str"])
+                    if initial is None:
+                        yield [self._capture(tweet)], self._deletions([tweet])
+                        continue
+                    chain = pending.setdefault(initial, [])
+                    chain.append(tweet)
+                    if len(chain) == self._chain_records[initial]:
+                        del pending[initial]
+                        chain.sort(key=lambda t: self._edit_position(t["id_str"]))
+                        yield [self._capture(t) for t in chain], self._deletions(chain)
         for name in self._files(_DM_FILES):
             for _, (conversation_id, messages) in self._checked(name, _conversation_of):
                 for message in messages:
@@ -573,10 +671,31 @@ class XArchiveImporter(Importer):
                         [],
                     )
 
+    def _deletions(self, tweets: list[dict[str, Any]]) -> list[EventInput]:
+        """The deletion of each deleted tweet's item, each moment once."""
+        moments = sorted(
+            {parse_created_at(t["deleted_at"]) for t in tweets if "deleted_at" in t},
+        )
+        return [
+            EventInput(
+                platform=PLATFORM,
+                remote_id=self._item_id(tweets[0]["id_str"]),
+                type="deleted",
+                occurred_at=moment,
+            )
+            for moment in moments
+        ]
+
     def _capture(self, tweet: dict[str, Any]) -> CaptureInput:
         assert self._owner is not None
+        parent = tweet.get("in_reply_to_status_id_str")
         return tweet_capture(
-            tweet, owner=self._owner, thread_id=self._thread_of(tweet), media=self._media_of(tweet)
+            tweet,
+            owner=self._owner,
+            thread_id=self._thread_of(tweet),
+            media=self._media_of(tweet),
+            remote_id=self._item_id(tweet["id_str"]),
+            parent_id=self._item_id(str(parent)) if parent else "",
         )
 
     def batches(self, size: int) -> Iterator[ImportBatch]:

@@ -36,6 +36,12 @@ from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "x" / "archive__small"
+# An edit chain of three tweets (in the file out of edit order), a reply to the last edit,
+# and a deleted chain of two: the real tweets.js form with edit_info "initial" and "edit".
+EDITED = Path(__file__).resolve().parent / "fixtures" / "x" / "archive__edited"
+CHAIN = ["2031000000000000001", "2031000000000000105", "2031000000000000230"]
+REPLY_TO_EDIT = "2031000000000000400"
+DELETED_CHAIN = ["2031000000000000500", "2031000000000000561"]
 SHARED_ARCHIVE = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "x-archive"
 SHARED_MISSING = f"{SHARED_ARCHIVE} is absent (the shared test data is not checked out here)"
 OWNER_ID = "1700000000000000001"
@@ -205,6 +211,127 @@ class XArchiveImportTests(XImportTestCase):
         event = ItemEvent.objects.get()
         self.assertEqual((event.item.remote_id, event.type), ("2029000000000000006", "deleted"))
         self.assertEqual(event.occurred_at, dt.datetime(2026, 3, 5, 9, 20, tzinfo=dt.UTC))
+
+
+class XEditChainTests(XImportTestCase):
+    """An edited tweet is one item: the initial tweet's id, one version per edit, in order."""
+
+    def snapshot(self) -> list[tuple[Any, ...]]:
+        return list(
+            ItemVersion.objects.order_by("item__remote_id", "number").values_list(
+                "item__remote_id", "number", "text", "content_digest", "payload_digest"
+            )
+        )
+
+    def test_the_tweets_of_an_edit_chain_become_one_item_with_a_version_per_edit(self) -> None:
+        report = self.run_import(EDITED)
+        self.assertEqual(
+            (report["items"], report["versions"], report["deletions"]), (3, 6, 1), report
+        )
+        self.assertEqual(
+            set(Item.objects.values_list("remote_id", flat=True)),
+            {CHAIN[0], REPLY_TO_EDIT, DELETED_CHAIN[0]},
+        )
+        edited = Item.objects.get(remote_id=CHAIN[0])
+        versions = list(edited.versions.order_by("number"))
+        # Version n is the n-th tweet of editTweetIds, its payload that tweet verbatim.
+        self.assertEqual(
+            [(v.number, json.loads(v.raw_payload or "")["id_str"]) for v in versions],
+            [(1, CHAIN[0]), (2, CHAIN[1]), (3, CHAIN[2])],
+        )
+        self.assertEqual(
+            [v.text for v in versions],
+            [
+                "Simhallen stänger kl 18 i dag",
+                "Simhallen stänger kl 17 i dag",
+                "Simhallen stänger kl 17 i dag på grund av ett tekniskt fel",
+            ],
+        )
+        self.assertEqual(edited.created_at, dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC))
+        self.assertEqual(edited.permalink, f"https://x.com/strandvik/status/{CHAIN[0]}")
+        # A reply to the last edit answers the edited item.
+        reply = Item.objects.get(remote_id=REPLY_TO_EDIT)
+        self.assertEqual((reply.parent_remote_id, reply.thread_remote_id), (CHAIN[0], CHAIN[0]))
+        # The deleted chain: two versions, and the one deletion its tweets share.
+        deleted = Item.objects.get(remote_id=DELETED_CHAIN[0])
+        self.assertEqual(
+            list(deleted.versions.order_by("number").values_list("text", flat=True)),
+            ["Bokcirkeln träffas på torsdag", "Bokcirkeln träffas på fredag"],
+        )
+        self.assertEqual(
+            list(deleted.events.values_list("type", "occurred_at")),
+            [("deleted", dt.datetime(2026, 3, 11, 12, 0, tzinfo=dt.UTC))],
+        )
+
+    def test_a_second_import_adds_nothing(self) -> None:
+        self.run_import(EDITED)
+        before = self.snapshot()
+        again = self.run_import(EDITED)
+        self.assertEqual((again["items"], again["versions"], again["deletions"]), (0, 0, 0))
+        self.assertEqual(again["duplicates_skipped"], 6 + 1)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_any_order_of_the_edits_in_the_file_and_any_batch_size_give_the_same_versions(
+        self,
+    ) -> None:
+        tweets = read_ytd_json(EDITED / "data" / "tweets.js")
+        orders = [list(reversed(tweets)), sorted(tweets, key=lambda r: r["tweet"]["id_str"])]
+        shuffler = random.Random(20260310)
+        for _ in range(4):
+            orders.append(shuffler.sample(tweets, len(tweets)))
+        with transaction.atomic():
+            self.run_import(EDITED)
+            expected = self.snapshot()
+            transaction.set_rollback(True)
+        self.assertEqual(len(expected), 6)
+        for number, records in enumerate(orders):
+            for batch_size in ("1", "500"):
+                with self.subTest(
+                    order=[r["tweet"]["id_str"][-3:] for r in records], size=batch_size
+                ):
+                    folder = Path(
+                        shutil.copytree(EDITED, self.tmp / f"order-{number}-{batch_size}")
+                    )
+                    write_ytd(folder / "data" / "tweets.js", "tweets", records)
+                    with transaction.atomic():
+                        call_command(
+                            "import", "x", str(folder), "--account", "x:@strandvik",
+                            "--unit", "kultur", "--batch-size", batch_size, "--json",
+                            stdout=io.StringIO(),
+                        )  # fmt: skip
+                        self.assertEqual(self.snapshot(), expected)
+                        transaction.set_rollback(True)
+
+    def test_the_record_page_shows_every_version_with_the_differences(self) -> None:
+        self.run_import(EDITED)
+        item = Item.objects.get(remote_id=CHAIN[0])
+        response = self.client_for(self.rita).get(item.get_absolute_url())
+        self.assertContains(response, "3 versions")
+        for number in (1, 2, 3):
+            self.assertContains(response, f'id="version-{number}"')
+        self.assertContains(response, "− Simhallen stänger kl 18 i dag</del>")
+        self.assertContains(response, "+ Simhallen stänger kl 17 i dag</ins>")
+        self.assertContains(
+            response, "+ Simhallen stänger kl 17 i dag på grund av ett tekniskt fel</ins>"
+        )
+
+    def test_an_edit_without_its_initial_tweet_id_is_refused_naming_the_record(self) -> None:
+        channel_services.account_create(
+            actor=None, unit=self.unit_a, platform="x", handle="@strandvik"
+        )
+        folder = Path(shutil.copytree(EDITED, self.tmp / "broken"))
+        tweets = folder / "data" / "tweets.js"
+        records = read_ytd_json(tweets)
+        del records[1]["tweet"]["edit_info"]["edit"]["initialTweetId"]
+        write_ytd(tweets, "tweets", records)
+        before = archive_rows()
+        with self.assertRaisesMessage(
+            CommandError,
+            f"Nothing was imported. {tweets}: record 2: tweet {CHAIN[2]}: "
+            "edit_info.edit has no initialTweetId",
+        ):
+            call_command("import", "x", str(folder), "--account", "x:@strandvik")
+        self.assertEqual(archive_rows(), before)
 
 
 class XArchiveFailureTests(XImportTestCase):
