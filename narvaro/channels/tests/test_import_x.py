@@ -522,19 +522,24 @@ def cli_env(home: Path) -> dict[str, str]:
     return env
 
 
-def wait_until_reading(process: subprocess.Popen[bytes], folder: Path) -> None:
-    """Return once `process` has a file of `folder` open (Linux), so kills miss the start-up.
+def committed_items(home: Path) -> int:
+    """Items the import has committed so far (WAL: reading never blocks the writer)."""
+    with contextlib.closing(sqlite3.connect(home / "narvaro.sqlite3", timeout=30)) as db:
+        return int(db.execute("SELECT COUNT(*) FROM archive_item").fetchone()[0])
 
-    Django's start-up takes a second or more on a loaded machine; counting the kill delay
-    from there would kill most runs before they read anything.
+
+def wait_for_committed(process: subprocess.Popen[bytes], home: Path, target: int) -> int:
+    """Wait until the import has committed `target` items (or ended); return the count seen.
+
+    Kill points are measured in the import's own committed progress, not in wall-clock
+    time, so a slow or loaded machine moves them in time but not in the work done.
     """
-    fds = Path(f"/proc/{process.pid}/fd")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        with contextlib.suppress(OSError):
-            if any(str(fd.readlink()).startswith(str(folder)) for fd in fds.iterdir()):
-                return
-        time.sleep(0.02)
+    deadline = time.monotonic() + 300
+    count = committed_items(home)
+    while count < target and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+        count = committed_items(home)
+    return count
 
 
 class XImportKillTests(SimpleTestCase):
@@ -574,24 +579,32 @@ class XImportKillTests(SimpleTestCase):
             ]
             command += ["--account", "x:@strandvik", "--unit", "kultur", "--batch-size", "20"]
             items = self.TWEETS + self.DELETED + self.MESSAGES
-            delays: list[float] = []
+            # Each run is killed once it has committed 1 to 120 more items (a batch holds at
+            # most 20), sometimes a moment later so the kill can land inside a transaction.
+            # Ten runs advance at most 1,200 of the 2,150 items: every kill lands mid-import.
+            kills: list[tuple[int, int, float]] = []
             partial: list[int] = []
-            # At least ten kills, and more (up to twenty) until one has landed mid-import:
-            # on a slow machine the first kills may all come before the first batch.
-            while len(delays) < 10 or (
-                len(delays) < 20 and not any(0 < count < items for count in partial)
-            ):
+            for _ in range(10):
+                start = committed_items(home)
+                target = start + random.randint(1, 120)
+                extra = random.choice([0.0, random.uniform(0.0, 0.05)])
                 process = subprocess.Popen(
                     command, env=cli_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
-                wait_until_reading(process, archive)
-                delays.append(round(random.uniform(0.2, 2.0), 2))
-                time.sleep(delays[-1])
+                reached = wait_for_committed(process, home, target)
+                time.sleep(extra)
+                alive = process.poll() is None
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
-                partial.append(self.item_count(home))
-            context = f"kill delays {delays}, items after each kill {partial}"
-            self.assertTrue(any(0 < count < items for count in partial), context)
+                kills.append((target, reached, round(extra, 3)))
+                partial.append(committed_items(home))
+                context = (
+                    f"kills (target, reached, extra delay) {kills}, items after each {partial}"
+                )
+                self.assertTrue(alive, f"the import ended before it was killed; {context}")
+                self.assertGreaterEqual(reached, target, context)
+                # Landed mid-import: it had committed more than before, and not everything.
+                self.assertTrue(start < partial[-1] < items, context)
 
             final = run_cli(home, *command[3:], "--json")
             self.assertEqual(final.returncode, 0, final.stderr)
@@ -611,5 +624,4 @@ class XImportKillTests(SimpleTestCase):
             self.assertTrue(json.loads(verify.stdout)["intact"])
 
     def item_count(self, home: Path) -> int:
-        with contextlib.closing(sqlite3.connect(home / "narvaro.sqlite3")) as db:
-            return int(db.execute("SELECT COUNT(*) FROM archive_item").fetchone()[0])
+        return committed_items(home)
