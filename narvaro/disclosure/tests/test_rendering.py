@@ -1,0 +1,141 @@
+"""render_items_pdf: the printout reproduces every version literally (R24), PDF/A (R30),
+and masks redacted spans in the output only (R25)."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from narvaro.archive.capture import EventInput
+from narvaro.archive.models import Item, ItemVersion
+from narvaro.archive.services import capture_batch
+from narvaro.archive.tests.support import a_capture, a_deletion, an_image
+from narvaro.disclosure.rendering import Span, apply_spans, render_items_pdf
+from narvaro.lib.testing import NarvaroTestCase
+
+POST_V1 = "Öppet hus på biblioteket.\nVälkomna!"
+POST_V2 = "Öppet hus på biblioteket i dag, kl. 10–14.\nVälkomna!"
+COMMENT = "Mitt personnummer är 19811218-9876, ring 070-123 45 67."
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All text of a PDF, with line breaks and repeated spaces folded to single spaces."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+class RenderItemsPdfTests(NarvaroTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        post = {"kind": "post", "direction": "drawn_up", "author_handle": "@kultur@social.example"}
+        for text in [POST_V1, POST_V2]:
+            capture_batch(
+                account=cls.account_a,
+                captures=[
+                    a_capture("p1", text, media=(an_image(alt="Bokhyllor i solljus"),), **post)
+                ],
+                source="test",
+            )
+        capture_batch(
+            account=cls.account_a,
+            captures=[a_capture("c1", COMMENT, thread_remote_id="p1", parent_remote_id="p1")],
+            events=[
+                a_deletion("c1"),
+                EventInput(
+                    platform="mastodon", remote_id="c1", type="hidden", details={"reason": "pnr"}
+                ),
+            ],
+            source="test",
+        )
+        cls.post = Item.objects.get(remote_id="p1")
+        cls.comment = Item.objects.get(remote_id="c1")
+
+    def test_every_version_alt_text_event_and_digest_is_in_the_printout(self) -> None:
+        """R24: literal reproduction, all versions, both timestamps, alt text, events."""
+        text = pdf_text(
+            render_items_pdf(items=[self.comment, self.post], title="Copy 1", language="en")
+        )
+        for version in ItemVersion.objects.filter(item__in=[self.post, self.comment]):
+            self.assertIn(" ".join((version.text or "").split()), text)
+            self.assertIn(version.content_digest[:16], text.replace(" ", ""))
+        self.assertIn("Bokhyllor i solljus", text)
+        self.assertIn("Deleted on the platform: 2026-03-06 10:00:00 CET", text)
+        self.assertIn("Hidden: –", text)  # the moderation event
+        self.assertIn("Created on the platform 2026-03-05 17:44:51 CET", text)
+        self.assertIn("First seen by Narvaro", text)
+        # Thread context: the comment answers No. 1, printed before it.
+        self.assertLess(text.index("No. 1: Post"), text.index("No. 2: Comment"))
+        self.assertIn("In reply to No. 1 (p1)", text)
+
+    def test_a_parent_outside_the_printout_is_named_by_its_platform_id(self) -> None:
+        text = pdf_text(render_items_pdf(items=[self.comment], title="Copy", language="en"))
+        self.assertIn("In reply to p1 (not part of this printout)", text)
+
+    def test_pdf_a_output_declares_pdf_a_3b_and_embeds_its_fonts(self) -> None:
+        """R30: renderings for preservation are PDF/A."""
+        pdf = render_items_pdf(items=[self.post], pdf_a=True, title="Snapshot")
+        reader = PdfReader(io.BytesIO(pdf))
+        xmp = reader.xmp_metadata
+        assert xmp is not None
+        xml = xmp.rdf_root.toxml()
+        self.assertIn('pdfaid:part="3"', xml)
+        self.assertIn('pdfaid:conformance="B"', xml)
+        self.assertIn("/OutputIntents", reader.trailer["/Root"])
+        fonts = reader.pages[0]["/Resources"]["/Font"]
+        for ref in fonts.values():
+            descriptor = ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            self.assertTrue(any(key.startswith("/FontFile") for key in descriptor))
+        plain = PdfReader(io.BytesIO(render_items_pdf(items=[self.post], title="Snapshot")))
+        self.assertIsNone(plain.xmp_metadata)
+
+    def test_a_redacted_span_is_masked_with_its_ground_and_the_archive_is_unchanged(self) -> None:
+        """R25: masking in the disclosure copy only."""
+        version = self.comment.versions.get()
+        before = (version.text, version.content_digest, version.chain_digest)
+        start = COMMENT.index("19811218")
+        spans = {version.pk: [Span(start, start + len("19811218-9876"), "OSL 21 kap. 7 §")]}
+        pdf = render_items_pdf(items=[self.comment], redactions=spans, title="Copy", language="en")
+        text = pdf_text(pdf)
+        self.assertNotIn("19811218", text)
+        self.assertNotIn("9876", text)
+        self.assertIn("är [masked: OSL 21 kap. 7 §] , ring", text)
+        self.assertIn("ring 070-123 45 67", text)
+        version.refresh_from_db()
+        self.assertEqual((version.text, version.content_digest, version.chain_digest), before)
+
+    def test_a_span_outside_the_text_is_refused(self) -> None:
+        version = self.comment.versions.get()
+        with self.assertRaisesMessage(ValueError, "version 1: redaction span 50-500 lies outside"):
+            render_items_pdf(
+                items=[self.comment], redactions={version.pk: [Span(50, 500)]}, title="x"
+            )
+
+    def test_html_in_archived_text_is_printed_as_text_and_fetches_nothing(self) -> None:
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("x1", '<img src="file:///etc/passwd"> <b>fet</b>')],
+            source="test",
+        )
+        text = pdf_text(render_items_pdf(items=Item.objects.filter(remote_id="x1"), title="x"))
+        self.assertIn('<img src="file:///etc/passwd"> <b>fet</b>', text)
+
+
+class ApplySpansTests(NarvaroTestCase):
+    def test_overlapping_spans_merge_and_keep_both_grounds(self) -> None:
+        segments = apply_spans("abcdefghij", [Span(2, 5, "A"), Span(4, 7, "B"), Span(8, 9, "A")])
+        self.assertEqual(
+            [(s.text, s.masked, s.ground) for s in segments],
+            [
+                ("ab", False, ""),
+                ("", True, "A; B"),
+                ("h", False, ""),
+                ("", True, "A"),
+                ("j", False, ""),
+            ],
+        )
+
+    def test_no_spans_is_the_text_itself(self) -> None:
+        self.assertEqual([s.text for s in apply_spans("hej", [])], ["hej"])
+        self.assertEqual([s.text for s in apply_spans("", [])], [""])
