@@ -34,13 +34,28 @@ def _events_of(kind: str) -> Exists:
     return Exists(ItemEvent.objects.filter(item=OuterRef("pk"), type=kind))
 
 
+def _secret_now() -> Exists:
+    """Whether an item is secret: a FLAGGED_SECRET event that no later SECRET_LIFTED follows.
+
+    An item's events are in its account's chain, so `seq` orders them.
+    """
+    lifted_later = ItemEvent.objects.filter(
+        item=OuterRef("item"), type=ItemEvent.Type.SECRET_LIFTED, seq__gt=OuterRef("seq")
+    )
+    return Exists(
+        ItemEvent.objects.filter(item=OuterRef("pk"), type=ItemEvent.Type.FLAGGED_SECRET).exclude(
+            Exists(lifted_later)
+        )
+    )
+
+
 def _visible_items(user: User) -> QuerySet[Item]:
     items = Item.objects.all()
     ids = unit_access(user).unit_ids(Capability.VIEW)
     if ids is not None:
         items = items.filter(account__unit_id__in=ids)
     if not sees_secret_records(user):
-        items = items.exclude(_events_of(ItemEvent.Type.FLAGGED_SECRET))
+        items = items.exclude(_secret_now())
     return items
 
 
@@ -128,7 +143,7 @@ def _with_row_values(items: QuerySet[Item]) -> QuerySet[Item]:
         latest_text=Subquery(latest.values("text")[:1]),
         version_count=Subquery(versions[:1]),
         is_deleted=_events_of(ItemEvent.Type.DELETED),
-        is_secret=_events_of(ItemEvent.Type.FLAGGED_SECRET),
+        is_secret=_secret_now(),
     )
 
 

@@ -423,6 +423,31 @@ def import_batch_store(*, account: Account, batch: Any, format_name: str) -> Any
     )
 
 
+def import_events_unheld(*, batch: Any) -> list[Any]:
+    """Take out of `batch` the events about items the archive does not hold, and return them.
+
+    An export can name what was never captured (a deleted status whose post was never
+    imported); the archive refuses such an event, so the import reports it instead of
+    failing. Items are never removed, so what is held now is still held when the batch
+    is stored.
+    """
+    from narvaro.archive.models import Item
+
+    if not batch.events:
+        return []
+    keys = {(event.platform, event.remote_id) for event in batch.events}
+    held = {(capture.platform, capture.remote_id) for capture in batch.captures}
+    held |= set(
+        Item.objects.filter(
+            platform__in={platform for platform, _ in keys},
+            remote_id__in={remote_id for _, remote_id in keys},
+        ).values_list("platform", "remote_id")
+    )
+    unheld = [e for e in batch.events if (e.platform, e.remote_id) not in held]
+    batch.events = [e for e in batch.events if (e.platform, e.remote_id) in held]
+    return unheld
+
+
 def import_record(*, account: Account, format_name: str, path: str, result: Any) -> None:
     """Write a finished import to the audit log with its counts."""
     audit_record(

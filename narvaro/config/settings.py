@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "narvaro.organisation",
     "narvaro.channels",
     "narvaro.archive",
+    "narvaro.retention",
     "narvaro.disclosure",
 ]
 

@@ -14,11 +14,17 @@ memory grows with the number of blocks, never with their content.
 Posts become "post" or "reply" items, reposts "share" items. Other collections (likes,
 follows, the profile, and obsolete types of older v2 repositories such as
 `app.bsky.feed.vote`) are not items: they are skipped and counted in the warnings.
+
+A broken structure (framing, a digest, the commit, a tree node) refuses the whole file,
+naming the byte or block. A record whose block the CAR lacks (a partial export), or which
+is not a record of its collection's type, is reported by its AT-URI and skipped: the
+rest of the repository is still imported.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -48,6 +54,10 @@ _SHA2_256 = 0x12
 # by the protocol); refusing it early keeps a corrupt length from allocating gigabytes.
 _MAX_SECTION = 8 << 20
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+class _MissingBlock(Exception):
+    """A block the CAR does not hold (the caller decides whether that breaks the structure)."""
 
 
 class _Corrupt(Exception):
@@ -335,6 +345,9 @@ class BlueskyRepoImporter(Importer):
         where = self._index.get(cid)
         if where is None:
             raise _Corrupt(f"block {cid_str(cid)}", "block is missing from the CAR")
+        return self._read(handle, cid, where)
+
+    def _read(self, handle: IO[bytes], cid: bytes, where: tuple[int, int]) -> bytes:
         handle.seek(where[0])
         data = handle.read(where[1])
         _check_digest(cid, data, where[0])
@@ -348,8 +361,12 @@ class BlueskyRepoImporter(Importer):
         return decoded
 
     def _record(self, handle: IO[bytes], cid: bytes) -> dict[str, Any]:
+        """A record block decoded; _MissingBlock when the CAR does not hold it."""
+        where = self._index.get(cid)
+        if where is None:
+            raise _MissingBlock(cid)
         try:
-            record = _CborReader(self._raw(handle, cid)).decode()
+            record = _CborReader(self._read(handle, cid, where)).decode()
         except (ValueError, UnicodeDecodeError) as exc:
             raise _Corrupt(f"block {cid_str(cid)}", f"undecodable record: {exc}") from exc
         if not isinstance(record, dict):
@@ -420,6 +437,26 @@ class BlueskyRepoImporter(Importer):
 
     # -- the importer contract ---------------------------------------------------------
 
+    def _item_record(
+        self, handle: IO[bytes], key: str, cid: bytes
+    ) -> tuple[dict[str, Any] | None, str]:
+        """(record, "") for a post or repost; (None, why) for one that cannot be imported.
+
+        A record's block missing from the CAR, or a record whose `$type` is another
+        collection's, is reported by AT-URI; the structure around it is intact.
+        """
+        uri = f"at://{self._did}/{key}"
+        try:
+            record = self._record(handle, cid)
+        except _MissingBlock:
+            return None, f"{uri}: record block {cid_str(cid)} is missing from the CAR, skipped"
+        record_type = record.get("$type")
+        # Records name their type; one that names another than its collection's is not
+        # what the collection promises (a record without `$type` is taken at its word).
+        if record_type is not None and record_type != key.partition("/")[0]:
+            return None, f"{uri}: a record of type {record_type!r} in this collection, skipped"
+        return record, ""
+
     def validate(self) -> int:
         """Check framing, digests, the commit, the tree and every record; count the items."""
         self.warnings = []
@@ -430,12 +467,18 @@ class BlueskyRepoImporter(Importer):
             with self.path.open("rb") as handle:
                 self._did, self._tree_root = self._commit(handle, root)
                 for key, cid in self._entries(handle, self._tree_root):
-                    self._record(handle, cid)
                     collection = key.partition("/")[0]
                     if collection in (POST, REPOST):
-                        items += 1
-                    else:
-                        skipped[collection] += 1
+                        record, problem = self._item_record(handle, key, cid)
+                        if record is None:
+                            self.warnings.append(problem)
+                        else:
+                            items += 1
+                        continue
+                    skipped[collection] += 1
+                    # Not an item either way: a missing block is counted as skipped, no more.
+                    with contextlib.suppress(_MissingBlock):
+                        self._record(handle, cid)
         except _Corrupt as exc:
             raise self._error(exc) from exc
         except OSError as exc:
@@ -457,7 +500,10 @@ class BlueskyRepoImporter(Importer):
                     collection, _, rkey = key.partition("/")
                     if collection not in (POST, REPOST):
                         continue
-                    capture = self._capture(collection, rkey, cid, self._record(handle, cid))
+                    record, _problem = self._item_record(handle, key, cid)
+                    if record is None:
+                        continue  # reported by validate()
+                    capture = self._capture(collection, rkey, cid, record)
                     undated += capture.created_at is None
                     yield capture
 

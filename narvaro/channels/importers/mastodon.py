@@ -7,6 +7,13 @@ the account sent: `Create` activities carrying `Note`s and `Announce` activities
 Real exports can carry the `orderedItems` key twice, first empty and then full. A JSON
 parser that builds a dict keeps only one of them, so the outbox is read as ijson's event
 stream and items are taken from every occurrence of the key.
+
+A `Delete` activity (its object a `Tombstone` of one of the account's statuses) is a
+deletion event on that status's item. Deletions are held back until every status of the
+outbox has been stored, so the order of the outbox does not matter; one about a status
+the archive does not hold is reported, not fatal (see `narvaro import`). Other activities
+(`Like`, `Follow`, `Update` of the profile ...) are not archived items: they are skipped
+and counted in the report.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import shutil
 import tarfile
 import tempfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,7 +35,7 @@ import ijson
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from narvaro.archive.capture import CaptureInput, MediaInput
+from narvaro.archive.capture import CaptureInput, EventInput, MediaInput
 from narvaro.channels.importers.base import (
     ImportBatch,
     Importer,
@@ -128,6 +136,7 @@ class MastodonExportImporter(Importer):
         self._actor: dict[str, Any] = {}
         # Skipped records are reported once, from the storing pass, not from validate().
         self._report_skips = False
+        self._skipped: Counter[str] = Counter()
 
     # -- the export on disk -------------------------------------------------------------
 
@@ -218,7 +227,7 @@ class MastodonExportImporter(Importer):
             if not isinstance(note, dict):
                 raise fail("Create without an embedded object")
             if note.get("type") not in STATUS_TYPES:
-                self._skip(f"outbox.json: {where}: skipped a {note.get('type')!r} object")
+                self._skipped[f"Create of a {note.get('type')} object"] += 1
                 return None
             remote_id = self._required_str(note, "id", fail)
             html = note.get("content")
@@ -268,8 +277,46 @@ class MastodonExportImporter(Importer):
                 media=(),
                 fail=fail,
             )
-        self._skip(f"outbox.json: {where}: skipped a {kind_of} activity")
+        self._skipped[f"{kind_of} activity"] += 1
         return None
+
+    def _deletion(self, number: int, activity: dict[str, Any]) -> EventInput | None:
+        """The deletion event of a `Delete` activity; None for any other activity."""
+        if activity.get("type") != "Delete":
+            return None
+        where = f"item {number}"
+        ident = activity.get("id")
+        if isinstance(ident, str):
+            where += f" ({ident})"
+        target = activity.get("object")
+        if isinstance(target, dict):
+            target = target.get("id")
+        if not isinstance(target, str) or not target:
+            raise ImportFormatError(
+                "outbox.json", where, "Delete without the id of what it deletes"
+            )
+        if len(target) > MAX_REMOTE_ID:
+            raise ImportFormatError(
+                "outbox.json", where, f"id longer than {MAX_REMOTE_ID} characters"
+            )
+        occurred_at = None
+        published = activity.get("published")
+        if published is not None:
+            try:
+                occurred_at = dt.datetime.fromisoformat(published)
+            except (TypeError, ValueError) as exc:
+                raise ImportFormatError(
+                    "outbox.json", where, f"'published' is not a date: {published!r}"
+                ) from exc
+            if occurred_at.tzinfo is None:
+                occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+        return EventInput(
+            platform=self.platform,
+            remote_id=target,
+            type="deleted",
+            occurred_at=occurred_at,
+            details={"activity": ident} if isinstance(ident, str) else {},
+        )
 
     def _skip(self, message: str) -> None:
         if self._report_skips:
@@ -383,14 +430,31 @@ class MastodonExportImporter(Importer):
     def validate(self) -> int:
         count = 0
         for number, activity in self._activities():
-            if self._capture(number, activity) is not None:
+            if self._deletion(number, activity) is not None or self._capture(number, activity):
                 count += 1
+        self._skipped.clear()
         return count
 
     def batches(self, size: int) -> Iterator[ImportBatch]:
         self._report_skips = True
-        captures = (self._capture(number, activity) for number, activity in self._activities())
-        yield from capture_batches((c for c in captures if c is not None), size)
+        self._skipped.clear()
+        deletions: list[EventInput] = []
+
+        def captures() -> Iterator[CaptureInput]:
+            for number, activity in self._activities():
+                deletion = self._deletion(number, activity)
+                if deletion is not None:
+                    deletions.append(deletion)
+                    continue
+                capture = self._capture(number, activity)
+                if capture is not None:
+                    yield capture
+
+        yield from capture_batches(captures(), size)
+        for start in range(0, len(deletions), size):
+            yield ImportBatch(events=deletions[start : start + size])
+        for what, count in sorted(self._skipped.items()):
+            self.warnings.append(f"skipped {count} {what}(s): not archived items")
 
     def close(self) -> None:
         if self._tmp is not None:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from narvaro.archive.models import Item, ItemVersion, VersionMedia
+from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
 from narvaro.channels.importers.base import ImportFormatError
 from narvaro.channels.importers.mastodon import MastodonExportImporter, html_to_text
 from narvaro.channels.services import import_batch_store
@@ -181,6 +181,75 @@ class ImportMastodonTests(NarvaroTestCase):
         texts = list(edited.versions.order_by("number").values_list("text", flat=True))
         self.assertIn("10–16", texts[0])
         self.assertIn("10–18", texts[1])
+
+    def test_deletes_become_events_likes_are_counted_and_an_unknown_delete_is_reported(
+        self,
+    ) -> None:
+        report = self.run_import(
+            export_folder(self.tmp, outbox="outbox__delete_like_announce.json")
+        )
+        self.assertEqual(
+            (report["items"], report["versions"], report["deletions"]), (3, 3, 1), report
+        )
+        self.assertEqual(
+            report["errors"],
+            [
+                f"deleted event for {STATUS}111222333444555699: "
+                "the archive does not hold this item",
+                "skipped 2 Like activity(s): not archived items",
+            ],
+        )
+        # The Delete came before the Create in the outbox: it is still recorded on the item.
+        deleted = Item.objects.get(remote_id=f"{STATUS}111222333444555601")
+        event = deleted.events.get()
+        self.assertEqual((event.type, event.occurred_at), ("deleted", None))
+        self.assertEqual(event.details, {"activity": f"{STATUS}111222333444555601#delete"})
+        self.assertEqual(deleted.versions.get().text, "Sagostunden i morgon är inställd.")
+        self.assertFalse(Item.objects.get(remote_id=f"{STATUS}111222333444555602").events.exists())
+        boost = Item.objects.get(remote_id=f"{STATUS}111222333444555603/activity")
+        self.assertEqual(
+            (boost.kind, boost.parent_remote_id),
+            ("share", "https://kommun.example/users/kommunen/statuses/777"),
+        )
+        self.assertFalse(Item.objects.filter(remote_id__contains="likes").exists())
+
+        (self.tmp / "again").mkdir()
+        again = self.run_import(
+            export_folder(self.tmp / "again", outbox="outbox__delete_like_announce.json")
+        )
+        self.assertEqual((again["items"], again["versions"], again["deletions"]), (0, 0, 0))
+        self.assertEqual(again["duplicates_skipped"], 3 + 1)
+        self.assertEqual(ItemEvent.objects.count(), 1)
+
+    def test_a_delete_of_a_status_imported_earlier_is_recorded_on_it(self) -> None:
+        self.run_import(export_folder(self.tmp))
+        outbox = json.loads(fixture("outbox__delete_like_announce.json"))
+        outbox["orderedItems"] = [
+            {**outbox["orderedItems"][0], "published": "2026-03-08T12:00:00Z"}
+        ]
+        outbox["orderedItems"][0]["object"] = {
+            "id": f"{STATUS}111222333444555002",
+            "type": "Tombstone",
+            "atomUri": f"{STATUS}111222333444555002",
+        }
+        later = self.tmp / "later"
+        later.mkdir()
+        report = self.run_import(export_folder(later, outbox=json.dumps(outbox).encode()))
+        self.assertEqual((report["items"], report["deletions"], report["errors"]), (0, 1, []))
+        event = ItemEvent.objects.get()
+        self.assertEqual(event.item.remote_id, f"{STATUS}111222333444555002")
+        self.assertEqual(
+            event.occurred_at and event.occurred_at.isoformat(), "2026-03-08T12:00:00+00:00"
+        )
+
+    def test_a_delete_without_an_object_is_refused_naming_the_item(self) -> None:
+        outbox = json.loads(fixture("outbox__delete_like_announce.json"))
+        del outbox["orderedItems"][0]["object"]
+        self.assert_refused(
+            export_folder(self.tmp, outbox=json.dumps(outbox).encode()),
+            f"outbox.json: item 1 ({STATUS}111222333444555601#delete): "
+            "Delete without the id of what it deletes",
+        )
 
     def test_a_cut_off_outbox_is_refused_and_nothing_is_stored(self) -> None:
         self.run_import(export_folder(self.tmp))

@@ -65,6 +65,7 @@ class Command(OneLineErrorsMixin, BaseCommand):
         )
         importer = importer_class(fmt)(path, account_handle=handle)
         totals = BatchResult()
+        unheld: list[str] = []
         try:
             try:
                 total = importer.validate()
@@ -86,11 +87,17 @@ class Command(OneLineErrorsMixin, BaseCommand):
             ) as progress:
                 task = progress.add_task("import", total=total)
                 for batch in importer.batches(options["batch_size"]):
+                    size = len(batch)
+                    unheld.extend(
+                        f"{event.type} event for {event.remote_id}: "
+                        "the archive does not hold this item"
+                        for event in services.import_events_unheld(batch=batch)
+                    )
                     result = services.import_batch_store(
                         account=account, batch=batch, format_name=fmt
                     )
                     totals.add(result)
-                    progress.advance(task, len(batch))
+                    progress.advance(task, size)
         finally:
             importer.close()
         services.import_record(account=account, format_name=fmt, path=str(path), result=totals)
@@ -102,6 +109,7 @@ class Command(OneLineErrorsMixin, BaseCommand):
             "duplicates_skipped": totals.duplicates_skipped,
             "media_missing": totals.media_missing,
             "errors": [f"missing media: {name}" for name in totals.missing_media_names]
+            + unheld
             + importer.warnings,
         }
         if as_json:
