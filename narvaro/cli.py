@@ -15,6 +15,7 @@ verbs:
   demo          set up the demo organisation and run server and worker (--load-only: just load)
   createadmin   create an organisation administrator
   import        import an export into the archive (x, mastodon, bluesky, facebook, instagram)
+  channels      connect accounts to Mastodon or Bluesky and harvest them (connect, harvest, status)
   verify        check the archive's digests and hash chains (--json)
   records       search the archive (`narvaro records search QUERY`)
   manage ...    any Django management command, e.g. `narvaro manage migrate`
@@ -24,7 +25,16 @@ verbs:
 """
 
 # Verbs that map straight onto a management command of the same name.
-COMMAND_VERBS = {"serve", "worker", "demo", "createadmin", "verify", "import", "records"}
+COMMAND_VERBS = {
+    "serve",
+    "worker",
+    "demo",
+    "createadmin",
+    "verify",
+    "import",
+    "records",
+    "channels",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from narvaro.core.models import TimeStampedModel
@@ -237,3 +238,131 @@ class AccountPolicyPublication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} – {self.version} ({self.published_on})"
+
+
+class Connection(TimeStampedModel):
+    """A live connection of a registered account to its platform: credentials and capture state.
+
+    The credentials are encrypted at rest (`channels.tokens`) and never shown again after
+    they are entered. The cursor is the connector's own bookmark (`connectors.base`);
+    harvesting resumes from it, so a reconnect keeps every earlier record and the cursor.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Capturing")
+        RECONNECT = "reconnect", _("Reconnect needed")
+        PAUSED = "paused", _("Paused")
+
+    account = models.OneToOneField(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="connection"
+    )
+    base_url = models.URLField(_("instance or PDS address"))
+    credentials_encrypted = models.TextField(_("encrypted credentials"), editable=False)
+    platform_account_id = models.CharField(_("platform account id"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    cursor = models.JSONField(_("cursor"), default=dict, blank=True)
+    last_attempt_at = models.DateTimeField(_("last harvest attempt"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last successful harvest"), null=True, blank=True)
+    next_run_at = models.DateTimeField(_("next harvest"), null=True, blank=True, db_index=True)
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    token_changed_at = models.DateTimeField(_("credentials changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
+
+    def __str__(self) -> str:
+        return f"{self.account} ({self.get_status_display()})"
+
+
+class CaptureGap(models.Model):
+    """A window in which capture failed: open until a harvest succeeds, then recovered or lost.
+
+    `start` is the end of the last successful harvest (what is known to be captured), `end`
+    the start of the harvest that succeeded again. Recovered means the back-fill reached
+    back over the whole window; lost means the platform no longer gives what was in it.
+    """
+
+    class Reason(models.TextChoices):
+        AUTH = "auth", _("Token revoked or expired")
+        UNAVAILABLE = "unavailable", _("Platform unavailable")
+        RATE_LIMITED = "rate_limited", _("Rate-limited past the window")
+        MALFORMED = "malformed", _("Unreadable answers from the platform")
+        ERROR = "error", _("Capture error")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RECOVERED = "recovered", _("Recovered")
+        LOST = "lost", _("Permanently lost")
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="capture_gaps"
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    failures = models.PositiveIntegerField(_("failed attempts"), default=1)
+    opened_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("capture gap")
+        verbose_name_plural = _("capture gaps")
+        ordering = ["-start"]
+        constraints = [
+            # At most one open gap per account: later failures extend it.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status="open"),
+                name="capturegap_one_open_per_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.start:%Y-%m-%d %H:%M} – {self.get_status_display()}"
+
+
+class PlatformAction(models.Model):
+    """An action taken on the platform (publish, reply, delete, block, report) and its outcome.
+
+    A failed action stays failed with the platform's error; only a sent action has a
+    remote id and a capture in the archive.
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="actions"
+    )
+    action = models.CharField(_("action"), max_length=20)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    target = models.CharField(_("target"), max_length=500, blank=True)
+    remote_id = models.CharField(_("platform id"), max_length=500, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    request = models.JSONField(_("what was asked"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("platform action")
+        verbose_name_plural = _("platform actions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.get_status_display()}"

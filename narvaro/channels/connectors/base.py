@@ -28,6 +28,10 @@ Reading:
   already stored; the archive is idempotent.
 - ``fetch_item(remote_id) -> CaptureInput | None``: one item as it is now; ``None`` when the
   platform says it no longer exists.
+- ``recheck(held) -> Iterator[HarvestBatch]``: look again at recent items the archive already
+  holds (``HeldItem``: remote id, latest raw payload, creation time) to catch edits and
+  deletions the platform does not announce. The default fetches each with ``fetch_item`` and
+  reports a ``deleted`` event for the ones that are gone; connectors may do it in bulk.
 - ``search_accounts(query, limit) -> list[Profile]`` and ``fetch_profile(handle) -> Profile``.
 
 Acting (each returns an `ActionResult`; the caller captures ``result.capture`` into the
@@ -155,6 +159,15 @@ class HarvestBatch:
 
 
 @dataclass(frozen=True)
+class HeldItem:
+    """An item the archive holds, as handed to `Connector.recheck`."""
+
+    remote_id: str
+    raw_payload: str
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class MediaDraft:
     """An image or video to attach, with its alt text (required for accessibility)."""
 
@@ -279,6 +292,28 @@ class Connector(ABC):
 
     @abstractmethod
     def fetch_item(self, remote_id: str) -> CaptureInput | None: ...
+
+    def recheck(self, held: list[HeldItem]) -> Iterator[HarvestBatch]:
+        """Default: fetch each held item again; a vanished one becomes a `deleted` event."""
+        from django.utils import timezone
+
+        batch = HarvestBatch()
+        for item in held:
+            current = self.fetch_item(item.remote_id)
+            if current is None:
+                batch.events.append(
+                    EventInput(
+                        platform=self.platform,
+                        remote_id=item.remote_id,
+                        type="deleted",
+                        occurred_at=timezone.now().replace(second=0, microsecond=0),
+                        details={"detected_by": "recheck"},
+                    )
+                )
+            else:
+                batch.captures.append(current)
+        if batch:
+            yield batch
 
     @abstractmethod
     def search_accounts(self, query: str, limit: int = 20) -> list[Profile]: ...
