@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from narvaro.archive.forms import RecordFilterForm
+from narvaro.archive.models import Item, VersionMedia
 from narvaro.archive.register import (
     record_media_view_log,
     record_register_export,
     record_view_log,
 )
 from narvaro.archive.selectors import (
+    RecordView,
+    VersionView,
     get_attachment_for_user,
     get_item_for_user,
     record_register_rows,
@@ -61,6 +67,57 @@ def record_export(request: AuthedRequest) -> HttpResponse:
     return response
 
 
+# Types a browser may show inline; anything else is offered as a download.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "audio/mpeg")
+# Caption files (WebVTT) are shown as text on the record page up to this size.
+CAPTION_TEXT_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class AttachmentShown:
+    """How the record page shows one attachment: as an image, a link to play, or a file."""
+
+    attachment: VersionMedia
+    shown_as: str  # "image", "video", "audio", "file" or "missing"
+    url: str = ""
+    caption_text: str = ""
+
+
+def _caption_text(attachment: VersionMedia) -> str:
+    """The caption file's text, as stored (cut at CAPTION_TEXT_LIMIT); "" if unreadable."""
+    if attachment.caption is None:
+        return ""
+    try:
+        with default_storage.open(attachment.caption.storage_name, "rb") as handle:
+            data = handle.read(CAPTION_TEXT_LIMIT + 1)
+    except OSError:
+        return ""
+    text = data[:CAPTION_TEXT_LIMIT].decode("utf-8", errors="replace")
+    return text + ("\n…" if len(data) > CAPTION_TEXT_LIMIT else "")
+
+
+def _shown(item: Item, view: VersionView, attachment: VersionMedia) -> AttachmentShown:
+    media = attachment.media
+    if attachment.missing or media is None:
+        return AttachmentShown(attachment, "missing")
+    url = reverse("archive:record_media", args=[item.pk, view.version.number, attachment.position])
+    kind = media.content_type.partition("/")[0]
+    if kind == "image" and media.content_type not in INLINE_TYPES:
+        kind = "file"  # served as a download: an <img> could not show it
+    if kind not in ("image", "video", "audio"):
+        kind = "file"
+    return AttachmentShown(attachment, kind, url, _caption_text(attachment))
+
+
+def _versions_shown(
+    item: Item, record: RecordView
+) -> list[tuple[VersionView, list[AttachmentShown]]]:
+    return [
+        (view, [_shown(item, view, attachment) for attachment in view.attachments])
+        for view in record.versions
+    ]
+
+
 @login_required
 @require_GET
 def record_detail(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -68,11 +125,8 @@ def record_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     item = get_item_for_user(request.user, pk)
     record = record_view_for_user(request.user, item)
     record_view_log(actor=request.user, item=item, request=request)
-    return render(request, "archive/record_detail.html", {"record": record, "item": item})
-
-
-# Types a browser may show inline; anything else is offered as a download.
-INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "audio/mpeg")
+    context = {"record": record, "item": item, "versions": _versions_shown(item, record)}
+    return render(request, "archive/record_detail.html", context)
 
 
 @login_required

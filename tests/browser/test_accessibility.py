@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,6 +152,49 @@ def home_record(cast: Cast, role: str) -> dict[str, Any]:
     return {"pk": min(home_records(cast, role))}
 
 
+def home_record_with_media(cast: Cast, role: str) -> dict[str, Any]:
+    """A post with an image, a captioned video, a sound and a missing file (all inline)."""
+    from narvaro.archive.capture import CaptureInput, MediaInput
+    from narvaro.archive.models import Item
+    from narvaro.archive.services import capture_batch
+
+    account = cast.home_account(role)
+    remote_id = f"browser-media-{account.pk}"
+    png = Path(__file__).resolve().parents[2] / "narvaro/channels/tests/fixtures/mastodon"
+    media = (
+        MediaInput(
+            original_name="lasesal.png",
+            content=(png / "media__reading_room.png").read_bytes(),
+            content_type="image/png",
+            alt_text="Läsesalen med nya fåtöljer",
+        ),
+        MediaInput(
+            original_name="film.mp4",
+            content=b"\x00\x00\x00\x18ftypmp42",
+            content_type="video/mp4",
+            caption=b"WEBVTT\n\n00:00.000 --> 00:04.000\nV\xc3\xa4lkommen\n",
+        ),
+        MediaInput(original_name="intervju.mp3", content=b"ID3", content_type="audio/mpeg"),
+        MediaInput(original_name="borta.jpg"),
+    )
+    capture_batch(
+        account=account,
+        captures=[
+            CaptureInput(
+                platform="mastodon",
+                remote_id=remote_id,
+                kind="post",
+                direction="drawn_up",
+                text="Bilder från läsesalen.",
+                raw_payload='{"id": "' + remote_id + '"}',
+                media=media,
+            )
+        ],
+        source="browser",
+    )
+    return {"pk": Item.objects.get(remote_id=remote_id).pk}
+
+
 def with_records(query: str) -> Callable[[Cast, str], str]:
     return lambda cast, role: (home_records(cast, role), query)[1]
 
@@ -251,6 +295,7 @@ PAGES: dict[str, PageSpec] = {
     ),
     "record-list-no-match": PageSpec("archive:record_list", VIEWER, query="?q=nothing"),
     "record-detail": PageSpec("archive:record_detail", SIGNED_IN, home_record),
+    "record-detail-media": PageSpec("archive:record_detail", SIGNED_IN, home_record_with_media),
     # The audit log and people.
     "audit-log": PageSpec("core:audit_log", AUDIT_READERS),
     "audit-log-filtered": PageSpec(

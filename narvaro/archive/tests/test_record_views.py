@@ -206,6 +206,71 @@ class RecordMediaTests(NarvaroTestCase):
         )
         self.assertContains(self.client_for(self.vera).get(item.get_absolute_url()), url)
 
+    def test_the_record_page_shows_images_inline_and_links_video_and_audio(self) -> None:
+        from html.parser import HTMLParser
+
+        captions = "WEBVTT\n\n00:00.000 --> 00:04.000\nVälkommen till biblioteket\n"
+        media = (
+            an_image(name="lasesal.jpg", content=b"\xff\xd8\xff reading room", alt="Läsesalen"),
+            an_image(name="utan-alt.jpg", content=b"\xff\xd8\xff no alt", alt=""),
+            MediaInput(
+                original_name="film.mp4",
+                content=b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2038,
+                content_type="video/mp4",
+                alt_text="Filmvisning",
+                caption=captions.encode(),
+            ),
+            MediaInput(
+                original_name="intervju.mp3", content=b"ID3 sound", content_type="audio/mpeg"
+            ),
+            MediaInput(original_name="borta.png"),
+        )
+        capture_batch(account=self.account_a, captures=[a_capture("m4", media=media)], source="t")
+        item = Item.objects.get(remote_id="m4")
+        response = self.client_for(self.vera).get(item.get_absolute_url())
+
+        class Tags(HTMLParser):
+            def __init__(self) -> None:
+                super().__init__()
+                self.images: list[dict[str, str | None]] = []
+                self.links: dict[str, str] = {}
+                self._href: str | None = None
+
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                if tag == "img":
+                    self.images.append(dict(attrs))
+                if tag == "a":
+                    self._href = dict(attrs).get("href")
+
+            def handle_data(self, data: str) -> None:
+                if self._href and data.strip():
+                    self.links[self._href] = data.strip()
+                    self._href = None
+
+        tags = Tags()
+        tags.feed(response.content.decode())
+
+        def url(position: int) -> str:
+            return reverse("archive:record_media", args=[item.pk, 1, position])
+
+        self.assertEqual(
+            [(image["src"], image["alt"]) for image in tags.images],
+            [(url(0), "Läsesalen"), (url(1), "Image without alt text: utan-alt.jpg")],
+        )
+        self.assertEqual(tags.links[url(2)], "Play the video")
+        self.assertEqual(tags.links[url(3)], "Play the sound")
+        self.assertNotIn(url(4), response.content.decode())  # missing: nothing to link
+        self.assertContains(response, "film.mp4, video/mp4, 2.0\xa0KB")
+        self.assertContains(response, "intervju.mp3, audio/mpeg, 9\xa0bytes")
+        self.assertContains(response, "borta.png: missing from the source.")
+        # Alt text and captions are there as text too.
+        self.assertContains(response, "Alt text: Läsesalen.")
+        self.assertContains(response, "Alt text: Filmvisning.")
+        self.assertContains(response, "00:00.000 --&gt; 00:04.000\nVälkommen till biblioteket")
+        # Each inline image is served through the logged, access-checked media view.
+        self.assertEqual(self.client_for(self.vera).get(url(0)).status_code, 200)
+        self.assertEqual(self.client_for(self.bob).get(url(0)).status_code, 404)
+
     def test_a_file_that_could_run_is_only_offered_as_a_download(self) -> None:
 
         page = MediaInput(
