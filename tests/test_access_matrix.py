@@ -28,6 +28,41 @@ UNIT_A_READ = {"anonymous": 302, "vera": 200, "bob": 404, "rita": 200, "adam": 2
 UNIT_A_WRITE = {"anonymous": 302, "vera": 403, "bob": 404, "rita": 403, "adam": 200}
 # Unit B's own objects, from bob's side: he reads but does not manage them.
 UNIT_B_WRITE = {"anonymous": 302, "vera": 404, "bob": 403, "rita": 403, "adam": 200}
+# Records management (retention, holds, erasure, registry): registrars and admins only.
+RECORDS_OFFICERS = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 200, "adam": 200}
+RECORDS_OFFICERS_POST = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 405, "adam": 405}
+
+
+def retention_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
+    """A rule with a dry run, a hold, an erasure request and a secret registry entry."""
+    from narvaro.retention import services as retention
+
+    rule = retention.rule_create(
+        actor=None,
+        name="r",
+        record_class="minor_comments",
+        decision_reference="KS 1",
+        period_days=1,
+    )
+    run = retention.disposal_run_create(actor=None, rule=rule)
+    hold = retention.hold_place(actor=None, scope="account", account=case.account_b, reason="x")
+    erasure = retention.erasure_request_record(actor=None, scope="My comment")
+    entry = retention.registry_flag(
+        actor=None,
+        item=item,
+        kind="case",
+        received_on=item.first_seen_at.date(),
+        sender="Anna",
+        description="Question",
+    )
+    return {
+        "rule": {"pk": rule.pk},
+        "run": {"pk": run.pk},
+        "hold": {"pk": hold.pk},
+        "erasure": {"pk": erasure.pk},
+        "registry_entry": {"pk": entry.pk},
+        "flag_a": {"pk": item.pk, "kind": "secret"},
+    }
 
 
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
@@ -53,6 +88,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "csv": {"fmt": "csv"},
         "json": {"fmt": "json"},
         "item_a": {"pk": item_a.pk},
+        **retention_kwargs(case, item_a),
         "media_a": {"pk": item_a.pk, "number": 1, "position": 0},
     }
 
@@ -112,6 +148,26 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("archive:record_export", None, SIGNED_IN),
     ("archive:record_detail", "item_a", UNIT_A_READ),
     ("archive:record_media", "media_a", UNIT_A_READ),
+    ("retention:rule_list", None, RECORDS_OFFICERS),
+    ("retention:rule_create", None, RECORDS_OFFICERS),
+    ("retention:rule_detail", "rule", RECORDS_OFFICERS),
+    ("retention:rule_deactivate", "rule", RECORDS_OFFICERS_POST),
+    ("retention:run_create", "rule", RECORDS_OFFICERS_POST),
+    ("retention:run_detail", "run", RECORDS_OFFICERS),
+    ("retention:run_commit", "run", RECORDS_OFFICERS),
+    ("retention:disposal_log", None, RECORDS_OFFICERS),
+    ("retention:hold_list", None, RECORDS_OFFICERS),
+    ("retention:hold_create", None, RECORDS_OFFICERS),
+    ("retention:hold_release", "hold", RECORDS_OFFICERS),
+    ("retention:erasure_list", None, RECORDS_OFFICERS),
+    ("retention:erasure_create", None, RECORDS_OFFICERS),
+    ("retention:erasure_detail", "erasure", RECORDS_OFFICERS),
+    ("retention:erasure_decide", "erasure", RECORDS_OFFICERS),
+    ("retention:registry_list", None, RECORDS_OFFICERS),
+    ("retention:registry_export", None, RECORDS_OFFICERS),
+    ("retention:registry_detail", "registry_entry", RECORDS_OFFICERS),
+    ("retention:registry_lift", "registry_entry", RECORDS_OFFICERS),
+    ("retention:registry_flag", "flag_a", RECORDS_OFFICERS),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 
