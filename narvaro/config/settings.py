@@ -111,7 +111,6 @@ INSTALLED_APPS = [
     "narvaro.archive",
     "narvaro.retention",
     "narvaro.disclosure",
-    "narvaro.packages",
 ]
 
 MIDDLEWARE = [

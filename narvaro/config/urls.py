@@ -6,7 +6,6 @@ urlpatterns = [
     path("units/", include("narvaro.organisation.urls")),
     path("", include("narvaro.channels.urls")),
     path("records/", include("narvaro.archive.urls")),
-    path("requests/", include("narvaro.disclosure.urls")),
     path("records-management/", include("narvaro.retention.urls")),
     path("django-admin/", admin.site.urls),
 ]
