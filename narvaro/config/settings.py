@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "narvaro.archive",
     "narvaro.retention",
     "narvaro.disclosure",
+    "narvaro.packages",
 ]
 
 MIDDLEWARE = [
