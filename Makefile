@@ -40,4 +40,4 @@ messages: install
 	cd narvaro && ../$(BIN)/django-admin makemessages -l sv --settings=narvaro.config.settings_test --ignore=tests/* && ../$(BIN)/django-admin compilemessages -l sv --settings=narvaro.config.settings_test
 
 clean:
-	rm -rf $(VENV) node_modules narvaro-data
+	rm -rf $(VENV) node_modules tests/servers/node_modules narvaro-data

@@ -14,10 +14,12 @@ verbs:
   worker        run background tasks and the scheduler
   demo          set up the demo organisation and run server and worker (--load-only: just load)
   createadmin   create an organisation administrator
-  import        import an export into the archive (x, mastodon, bluesky, facebook, instagram)
+  import        import an export into the archive (x, mastodon, bluesky, facebook, instagram,
+                or narvaro-bagit: restore a package made by `narvaro export bagit`)
   channels      connect accounts to Mastodon or Bluesky and harvest them (connect, harvest, status)
   verify        check the archive's digests and hash chains (--json)
   records       search the archive (`narvaro records search QUERY`)
+  export        write an archival package (`narvaro export bagit|eark --out PATH`)
   manage ...    any Django management command, e.g. `narvaro manage migrate`
   version       print the version
 
@@ -33,6 +35,7 @@ COMMAND_VERBS = {
     "verify",
     "import",
     "records",
+    "export",
     "channels",
 }
 
@@ -53,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         command = rest
+    elif verb == "import" and rest[:1] == ["narvaro-bagit"]:
+        # A Narvaro package is restored, not imported from a platform (packages/restore.py).
+        command = ["import_package", *rest[1:]]
     elif verb in COMMAND_VERBS:
         command = [verb, *rest]
     else:

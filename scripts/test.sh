@@ -23,6 +23,9 @@ DJANGO_SETTINGS_MODULE=narvaro.config.settings_test $BIN/django-admin makemigrat
 step "translations compile"
 DJANGO_SETTINGS_MODULE=narvaro.config.settings_test $BIN/python scripts/check_translations.py
 
+step "local test servers (AT Protocol PDS under Node 22)"
+bash tests/servers/pds_install.sh >/dev/null
+
 step "tests on SQLite"
 $BIN/pytest -q -n "$JOBS" -m "not browser"
 

@@ -1,0 +1,576 @@
+"""The Bluesky connector, on the `atproto` SDK, against the account's PDS.
+
+Signing in: an app password. `Client.login()` is not used, because it also asks the AppView
+for the profile and so fails on a PDS that has none; the connector creates the session with
+`com.atproto.server.createSession` (the SDK then follows the PDS named in the session's DID
+document and refreshes the access token itself).
+
+What a harvest reads: the account's repository as a CAR (`com.atproto.sync.getRepo`), once
+per new commit (`getLatestCommit`'s `rev` is the cursor, so an unchanged repository costs one
+small request). The records are mapped by the export importer
+(`narvaro.channels.importers.bluesky`), so a harvest and an imported `repo.car` of the same
+account store the same items: posts, replies, reposts; images and video are fetched with
+`com.atproto.sync.getBlob` and archived with their alt text. A record changed with
+`putRecord` has new content and becomes a new version of its item.
+
+Deletions: a deleted record is gone from the repository. `recheck` compares the items the
+archive holds with the records the repository lists now and reports the missing ones as
+deleted. The firehose (`subscribeRepos`) would also see deletions older than the re-check
+window; see ADR 0012 for why polling is the method here.
+
+What needs an AppView (profiles, actor search, notifications, other people's replies):
+`fetch_profile` and `search_accounts` call `app.bsky.*` through the PDS, which proxies them to
+the AppView; a PDS without one answers 502, which is `Unavailable`. Notifications (mentions
+and replies by others) are not harvested yet (ADR 0012).
+
+Requests go through `RetryPolicy.call`; the SDK's errors become the connector errors of
+`connectors.base` (401 → AuthError, 429 → RateLimited with the reset time, 5xx and transport
+failures → Unavailable, other 4xx → ActionRefused).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from atproto_client import Client
+from atproto_client.exceptions import (
+    BadRequestError,
+    LoginRequiredError,
+    ModelError,
+    NetworkError,
+    RateLimitExceededError,
+    RequestErrorBase,
+    UnauthorizedError,
+)
+from atproto_client.models.dot_dict import DotDict
+from atproto_client.request import Request, Response
+from atproto_core.exceptions import AtProtocolError
+
+from narvaro.archive.capture import CaptureInput, EventInput
+from narvaro.channels.connectors.base import (
+    ActionRefused,
+    ActionResult,
+    AuthError,
+    Connector,
+    HarvestBatch,
+    HeldItem,
+    MalformedResponse,
+    NotSupported,
+    PostDraft,
+    Profile,
+    RateLimited,
+    Unavailable,
+)
+from narvaro.channels.importers.base import ImportFormatError
+from narvaro.channels.importers.bluesky import (
+    POST,
+    REPOST,
+    BlueskyRepoImporter,
+    parse_datetime,
+)
+
+T = TypeVar("T")
+
+PAGE = 100
+BLOCK = "app.bsky.graph.block"
+THREADGATE = "app.bsky.feed.threadgate"
+MAX_IMAGES = 4
+# Errors by which the PDS says the session or the app password no longer holds.
+_AUTH_ERRORS = {
+    "AuthenticationRequired",
+    "ExpiredToken",
+    "InvalidToken",
+    "AccountTakedown",
+    "AccountDeactivated",
+}
+_NOT_FOUND = {"RecordNotFound", "BlobNotFound", "RepoNotFound", "NotFound"}
+_AT_URI = re.compile(r"^at://(?P<repo>[^/]+)/(?P<collection>[a-zA-Z0-9.-]+)/(?P<rkey>[^/]+)$")
+
+
+def split_uri(uri: str) -> tuple[str, str, str]:
+    """(repo, collection, rkey) of an AT-URI; ActionRefused when it is not one."""
+    match = _AT_URI.match(uri)
+    if not match:
+        raise ActionRefused(f"not an AT-URI of a record: {uri!r}")
+    return match["repo"], match["collection"], match["rkey"]
+
+
+def _now() -> str:
+    """An atproto datetime for `createdAt` (UTC, milliseconds, Z)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _error_name(exc: RequestErrorBase) -> str:
+    content = exc.response.content if exc.response is not None else None
+    name = getattr(content, "error", None)
+    if name is None and isinstance(content, dict):
+        name = content.get("error")
+    return str(name or "")
+
+
+def translate(exc: Exception) -> Exception:
+    """The connector error for an SDK error (the SDK's class alone is not enough)."""
+    if isinstance(exc, LoginRequiredError):
+        return AuthError("not signed in")
+    if isinstance(exc, RateLimitExceededError):
+        return RateLimited(str(exc), retry_after=exc.retry_after or 60.0)
+    if isinstance(exc, ModelError):
+        return MalformedResponse(f"unreadable answer from the PDS: {exc}")
+    if not isinstance(exc, RequestErrorBase):
+        return exc
+    status = exc.response.status_code if exc.response is not None else None
+    name = _error_name(exc)
+    if status is None or (isinstance(exc, NetworkError) and status >= 500):
+        return Unavailable(f"the PDS did not answer usefully: {exc}")
+    if status == 401 or name in _AUTH_ERRORS:
+        return AuthError(f"the PDS refused the credentials: {exc}")
+    if status >= 500:
+        return Unavailable(f"the PDS failed ({status}): {exc}")
+    if isinstance(exc, UnauthorizedError | BadRequestError | NetworkError):
+        return ActionRefused(f"the PDS refused the request ({status}): {exc}")
+    return ActionRefused(f"the PDS answered {status}: {exc}")
+
+
+def _json(response: Response) -> dict[str, Any]:
+    if not isinstance(response.content, dict):
+        raise MalformedResponse("the PDS answered something other than a JSON object")
+    return response.content
+
+
+def record_capture(
+    *, did: str, handle: str, uri: str, cid: str, record: dict[str, Any]
+) -> CaptureInput | None:
+    """A post, reply or repost record as the archive's capture (the importer's mapping).
+
+    None for other collections (likes, follows, the profile…), which are not items.
+    """
+    _, collection, rkey = split_uri(uri)
+    if collection not in (POST, REPOST):
+        return None
+    importer = BlueskyRepoImporter(Path(os.devnull), account_handle=handle)
+    # The importer's own mapping, reused rather than copied (it has no public per-record form).
+    importer._did = did
+    # `_capture` reads the CID only through `cid_str`, which takes the string form too.
+    return importer._capture(collection, rkey, cast(Any, cid), record)
+
+
+def profile_from_view(view: dict[str, Any]) -> Profile:
+    """An `app.bsky.actor.defs#profileView(Detailed)` as a Profile."""
+    try:
+        handle, did = str(view["handle"]), str(view["did"])
+    except (KeyError, TypeError) as exc:
+        raise MalformedResponse(f"a Bluesky profile without {exc}") from exc
+    followers = view.get("followersCount")
+    return Profile(
+        platform="bluesky",
+        handle=handle,
+        platform_id=did,
+        display_name=str(view.get("displayName") or ""),
+        url=f"https://bsky.app/profile/{handle}",
+        note=str(view.get("description") or ""),
+        avatar_url=str(view.get("avatar") or ""),
+        created_at=parse_datetime(view.get("createdAt")),
+        followers=followers if isinstance(followers, int) else None,
+        raw=view,
+    )
+
+
+class BlueskyConnector(Connector):
+    platform = "bluesky"
+    # The whole repository is readable at any time, so every gap can be back-filled.
+    reach_back = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._client: Client | None = None
+        self.did = ""
+        self._listed: set[str] | None = None
+
+    # -- requests ------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            try:
+                return fn()
+            except AtProtocolError as exc:
+                raise translate(exc) from exc
+
+        return self.policy.call(attempt)
+
+    def _session(self) -> Client:
+        if self._client is not None:
+            return self._client
+        identifier = self.credentials.get("handle") or self.handle
+        password = self.credentials.get("app_password", "")
+        if not identifier or not password:
+            raise AuthError("no handle or app password stored for this connection")
+        client = Client(base_url=f"{self.base_url}/xrpc", request=Request(timeout=self.timeout))
+        session = self._call(lambda: client._get_and_set_session(identifier, password))
+        self.did = session.did
+        self.handle = session.handle
+        self._client = client
+        return client
+
+    def _query(self, nsid: str, params: dict[str, Any] | None = None) -> Response:
+        client = self._session()
+        clean = DotDict({k: v for k, v in (params or {}).items() if v is not None})
+        return self._call(lambda: client.invoke_query(nsid, params=cast(Any, clean)))
+
+    def _procedure(
+        self, nsid: str, body: dict[str, Any] | bytes, content_type: str = "application/json"
+    ) -> Response:
+        client = self._session()
+        data: Any = body if isinstance(body, bytes) else DotDict(body)
+        return self._call(
+            lambda: client.invoke_procedure(nsid, data=data, headers={"Content-Type": content_type})
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def verify(self) -> Profile:
+        self._session()
+        return Profile(
+            platform=self.platform,
+            handle=self.handle,
+            platform_id=self.did,
+            url=f"https://bsky.app/profile/{self.handle}",
+        )
+
+    def harvest(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
+        self._session()
+        latest = _json(self._query("com.atproto.sync.getLatestCommit", {"did": self.did}))
+        rev = str(latest.get("rev") or "")
+        if not rev:
+            raise MalformedResponse("getLatestCommit answered without a rev")
+        if cursor.get("did") == self.did and cursor.get("rev") == rev:
+            return
+        car = self._query("com.atproto.sync.getRepo", {"did": self.did}).content
+        if not isinstance(car, bytes):
+            raise MalformedResponse("getRepo did not answer with a CAR file")
+        with tempfile.TemporaryDirectory(prefix="narvaro-bsky-") as folder:
+            path = Path(folder) / "repo.car"
+            path.write_bytes(car)
+            del car
+            importer = BlueskyRepoImporter(path, account_handle=self.handle)
+            listed: set[str] = set()
+            try:
+                importer.validate()
+                for batch in importer.batches(PAGE):
+                    captures = [self._with_media(c) for c in batch.captures]
+                    listed.update(c.remote_id for c in captures)
+                    yield HarvestBatch(captures=captures, events=list(batch.events))
+            except ImportFormatError as exc:
+                raise MalformedResponse(f"the repository export is unreadable: {exc}") from exc
+        self._listed = listed
+        yield HarvestBatch(cursor={"did": self.did, "rev": rev})
+
+    def _blob(self, cid: str) -> bytes | None:
+        try:
+            response = self._query("com.atproto.sync.getBlob", {"did": self.did, "cid": cid})
+        except ActionRefused:
+            return None  # the PDS no longer has it: archived as a missing attachment
+        return response.content if isinstance(response.content, bytes) else None
+
+    def _with_media(self, capture: CaptureInput) -> CaptureInput:
+        if not capture.media:
+            return capture
+        media = tuple(
+            dataclasses.replace(m, content=self._blob(m.original_name)) if m.missing else m
+            for m in capture.media
+        )
+        return dataclasses.replace(capture, media=media)
+
+    def _listed_uris(self) -> set[str]:
+        """Every post and repost the repository holds now (listRecords, both collections)."""
+        if self._listed is not None:
+            return self._listed
+        uris: set[str] = set()
+        for collection in (POST, REPOST):
+            page_cursor: str | None = None
+            while True:
+                page = _json(
+                    self._query(
+                        "com.atproto.repo.listRecords",
+                        {
+                            "repo": self.did,
+                            "collection": collection,
+                            "limit": PAGE,
+                            "cursor": page_cursor,
+                        },
+                    )
+                )
+                records = page.get("records") or []
+                uris.update(str(r.get("uri")) for r in records if isinstance(r, dict))
+                page_cursor = page.get("cursor")
+                if not records or not page_cursor:
+                    break
+        self._listed = uris
+        return uris
+
+    def recheck(self, held: list[HeldItem]) -> Iterator[HarvestBatch]:
+        """Held own records the repository no longer lists are deleted (one bulk listing)."""
+        self._session()
+        own = [h for h in held if h.remote_id.startswith(f"at://{self.did}/")]
+        if not own:
+            return
+        listed = self._listed_uris()
+        occurred = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+        events = [
+            EventInput(
+                platform=self.platform,
+                remote_id=h.remote_id,
+                type="deleted",
+                occurred_at=occurred,
+                details={"detected_by": "recheck"},
+            )
+            for h in own
+            if h.remote_id not in listed
+        ]
+        if events:
+            yield HarvestBatch(events=events)
+
+    def _get_record(self, uri: str) -> dict[str, Any] | None:
+        repo, collection, rkey = split_uri(uri)
+        try:
+            response = self._query(
+                "com.atproto.repo.getRecord",
+                {"repo": repo, "collection": collection, "rkey": rkey},
+            )
+        except ActionRefused as exc:
+            cause = exc.__cause__
+            if isinstance(cause, RequestErrorBase) and _error_name(cause) in _NOT_FOUND:
+                return None
+            raise
+        return _json(response)
+
+    def fetch_item(self, remote_id: str) -> CaptureInput | None:
+        self._session()
+        found = self._get_record(remote_id)
+        if found is None:
+            return None
+        value = found.get("value")
+        if not isinstance(value, dict):
+            raise MalformedResponse(f"getRecord {remote_id} answered without a value")
+        capture = record_capture(
+            did=self.did,
+            handle=self.handle,
+            uri=remote_id,
+            cid=str(found.get("cid") or ""),
+            record=value,
+        )
+        return self._with_media(capture) if capture is not None else None
+
+    def search_accounts(self, query: str, limit: int = 20) -> list[Profile]:
+        found = _json(self._query("app.bsky.actor.searchActors", {"q": query, "limit": limit}))
+        actors = found.get("actors")
+        if not isinstance(actors, list):
+            raise MalformedResponse("searchActors answered without actors")
+        return [profile_from_view(a) for a in actors if isinstance(a, dict)]
+
+    def fetch_profile(self, handle: str) -> Profile:
+        return profile_from_view(_json(self._query("app.bsky.actor.getProfile", {"actor": handle})))
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def _upload(self, content: bytes, content_type: str) -> dict[str, Any]:
+        blob = _json(self._procedure("com.atproto.repo.uploadBlob", content, content_type))
+        ref = blob.get("blob")
+        if not isinstance(ref, dict):
+            raise MalformedResponse("uploadBlob answered without a blob")
+        return ref
+
+    def _post_record(self, draft: PostDraft) -> dict[str, Any]:
+        if draft.content_warning:
+            raise NotSupported("Bluesky has no free-text content warning (only fixed labels)")
+        if draft.visibility not in ("", "public"):
+            raise NotSupported(f"Bluesky posts are public; {draft.visibility!r} is not possible")
+        if not draft.text.strip() and not draft.media:
+            raise ActionRefused("an empty post")
+        record: dict[str, Any] = {"$type": POST, "text": draft.text, "createdAt": _now()}
+        if draft.language:
+            record["langs"] = [draft.language]
+        videos = [m for m in draft.media if m.content_type.startswith("video/")]
+        images = [m for m in draft.media if not m.content_type.startswith("video/")]
+        if videos and (images or len(videos) > 1):
+            raise ActionRefused("a Bluesky post holds either one video or up to four images")
+        if len(images) > MAX_IMAGES:
+            raise ActionRefused(f"a Bluesky post holds at most {MAX_IMAGES} images")
+        if videos:
+            video = videos[0]
+            record["embed"] = {
+                "$type": "app.bsky.embed.video",
+                "video": self._upload(video.content, video.content_type),
+                "alt": video.alt_text,
+            }
+        elif images:
+            record["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [
+                    {"alt": m.alt_text, "image": self._upload(m.content, m.content_type)}
+                    for m in images
+                ],
+            }
+        return record
+
+    def _create(self, collection: str, record: dict[str, Any]) -> tuple[str, str]:
+        created = _json(
+            self._procedure(
+                "com.atproto.repo.createRecord",
+                {"repo": self.did, "collection": collection, "record": record},
+            )
+        )
+        uri, cid = created.get("uri"), created.get("cid")
+        if not isinstance(uri, str) or not isinstance(cid, str):
+            raise MalformedResponse("createRecord answered without uri and cid")
+        return uri, cid
+
+    def _sent(self, action: str, draft: PostDraft, record: dict[str, Any]) -> ActionResult:
+        uri, cid = self._create(POST, record)
+        capture = record_capture(did=self.did, handle=self.handle, uri=uri, cid=cid, record=record)
+        assert capture is not None
+        # The archive keeps the files as they were sent (the blobs hold the same bytes).
+        sent = iter(draft.media)
+        media = tuple(dataclasses.replace(m, content=next(sent).content) for m in capture.media)
+        capture = dataclasses.replace(capture, media=media)
+        _, _, rkey = split_uri(uri)
+        return ActionResult(
+            action=action,
+            remote_id=uri,
+            url=f"https://bsky.app/profile/{self.handle}/post/{rkey}",
+            capture=capture,
+            raw={"uri": uri, "cid": cid},
+        )
+
+    def publish(self, draft: PostDraft) -> ActionResult:
+        self._session()
+        return self._sent("publish", draft, self._post_record(draft))
+
+    def _strong_ref(self, uri: str) -> tuple[dict[str, str], dict[str, Any]]:
+        found = self._get_record(uri)
+        if found is None:
+            raise ActionRefused(f"{uri} does not exist (any more)")
+        value = found.get("value")
+        cid = found.get("cid")
+        if not isinstance(value, dict) or not isinstance(cid, str):
+            raise MalformedResponse(f"getRecord {uri} answered without value and cid")
+        return {"uri": uri, "cid": cid}, value
+
+    def reply(self, parent_remote_id: str, draft: PostDraft) -> ActionResult:
+        self._session()
+        parent, value = self._strong_ref(parent_remote_id)
+        root = parent
+        reply = value.get("reply")
+        if isinstance(reply, dict) and isinstance(reply.get("root"), dict):
+            root = {"uri": str(reply["root"].get("uri")), "cid": str(reply["root"].get("cid"))}
+        record = self._post_record(draft)
+        record["reply"] = {"root": root, "parent": parent}
+        return self._sent("reply", draft, record)
+
+    def delete(self, remote_id: str) -> ActionResult:
+        self._session()
+        repo, collection, rkey = split_uri(remote_id)
+        if repo != self.did:
+            raise ActionRefused(f"{remote_id} is not this account's own record")
+        self._procedure(
+            "com.atproto.repo.deleteRecord",
+            {"repo": self.did, "collection": collection, "rkey": rkey},
+        )
+        event = EventInput(
+            platform=self.platform,
+            remote_id=remote_id,
+            type="deleted",
+            occurred_at=dt.datetime.now(dt.UTC),
+            details={"detected_by": "action"},
+        )
+        return ActionResult(action="delete", remote_id=remote_id, events=(event,))
+
+    def hide_reply(self, remote_id: str) -> ActionResult:
+        """Add the reply to the thread's threadgate `hiddenReplies` (the root must be ours)."""
+        self._session()
+        _, value = self._strong_ref(remote_id)
+        reply = value.get("reply")
+        root_uri = reply.get("root", {}).get("uri") if isinstance(reply, dict) else None
+        if not isinstance(root_uri, str):
+            raise ActionRefused(f"{remote_id} is not a reply")
+        root_repo, _, root_rkey = split_uri(root_uri)
+        if root_repo != self.did:
+            raise ActionRefused("only replies in threads this account started can be hidden")
+        existing = self._get_record(f"at://{self.did}/{THREADGATE}/{root_rkey}")
+        gate: dict[str, Any] = (
+            dict(existing["value"])
+            if existing is not None and isinstance(existing.get("value"), dict)
+            else {"$type": THREADGATE, "post": root_uri, "createdAt": _now()}
+        )
+        hidden = [h for h in gate.get("hiddenReplies") or [] if isinstance(h, str)]
+        if remote_id not in hidden:
+            hidden.append(remote_id)
+        gate["hiddenReplies"] = hidden
+        written = _json(
+            self._procedure(
+                "com.atproto.repo.putRecord",
+                {"repo": self.did, "collection": THREADGATE, "rkey": root_rkey, "record": gate},
+            )
+        )
+        return ActionResult(action="hide", remote_id=remote_id, raw=written)
+
+    def _did_of(self, account_id: str) -> str:
+        if account_id.startswith("did:"):
+            return account_id
+        handle = account_id.lstrip("@")
+        found = _json(self._query("com.atproto.identity.resolveHandle", {"handle": handle}))
+        did = found.get("did")
+        if not isinstance(did, str):
+            raise MalformedResponse("resolveHandle answered without a did")
+        return did
+
+    def block(self, account_id: str) -> ActionResult:
+        self._session()
+        subject = self._did_of(account_id)
+        uri, cid = self._create(BLOCK, {"$type": BLOCK, "subject": subject, "createdAt": _now()})
+        return ActionResult(action="block", remote_id=uri, raw={"uri": uri, "cid": cid})
+
+    def report(
+        self, account_id: str, *, remote_ids: tuple[str, ...] = (), comment: str = ""
+    ) -> ActionResult:
+        """`com.atproto.moderation.createReport`, proxied by the PDS to its moderation service.
+
+        One report per reported record (or one about the account when none is named). A PDS
+        without a moderation service refuses it, and the action is recorded as failed.
+        """
+        self._session()
+        subjects: list[dict[str, Any]] = []
+        for uri in remote_ids:
+            ref, _ = self._strong_ref(uri)
+            subjects.append({"$type": "com.atproto.repo.strongRef", **ref})
+        if not subjects:
+            subjects.append(
+                {"$type": "com.atproto.admin.defs#repoRef", "did": self._did_of(account_id)}
+            )
+        answers = [
+            _json(
+                self._procedure(
+                    "com.atproto.moderation.createReport",
+                    {
+                        "reasonType": "com.atproto.moderation.defs#reasonOther",
+                        "reason": comment,
+                        "subject": subject,
+                    },
+                )
+            )
+            for subject in subjects
+        ]
+        return ActionResult(
+            action="report",
+            remote_id=str(answers[0].get("id") or ""),
+            raw={"reports": answers},
+        )
+
+
+__all__ = ["BlueskyConnector", "profile_from_view", "record_capture", "translate"]
