@@ -19,6 +19,8 @@ verbs:
   channels      connect accounts to Mastodon or Bluesky and harvest them (connect, harvest, status)
   verify        check the archive's digests and hash chains (--json)
   records       search the archive (`narvaro records search QUERY`)
+  retention     apply a retention rule (`narvaro retention run --rule ID [--commit] [--json]`)
+  registry      export the registry for case management (`narvaro registry export --out PATH`)
   export        write an archival package (`narvaro export bagit|eark --out PATH`)
   manage ...    any Django management command, e.g. `narvaro manage migrate`
   version       print the version
@@ -37,6 +39,8 @@ COMMAND_VERBS = {
     "records",
     "export",
     "channels",
+    "retention",
+    "registry",
 }
 
 
