@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.storage import default_storage
 from django.db import connection
 
@@ -14,7 +16,7 @@ from narvaro.archive.tests.support import a_capture, a_deletion, an_image
 from narvaro.lib.testing import NarvaroTestCase
 
 
-def raw_update(sql: str, params: list[object]) -> None:
+def raw_update(sql: str, params: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
