@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from narvaro.archive.capture import (
 from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_entry
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
 from narvaro.channels.models import Account
+from narvaro.packages.models import RestoredChainEntry
 
 FORMAT_NAME = "narvaro-archive"
 FORMAT_VERSION = "1.0"
@@ -165,11 +167,16 @@ def account_record(account: Account, head: ChainHead | None) -> dict[str, Any]:
     }
 
 
-def payload_file_name(key_dir: str, version: ItemVersion) -> str:
+def account_folder(key: str) -> str:
+    """A file-system-safe folder name for an account key (platform_handle)."""
+    return re.sub(r"[^A-Za-z0-9.@-]", "_", key)
+
+
+def payload_file_name(key_dir: str, version: ItemVersion, seq: int) -> str:
     """`payloads/<account>/<seq>.json` (or `.txt` when the payload is not JSON text)."""
     raw = (version.raw_payload or "").lstrip()
     suffix = ".json" if raw[:1] in ("{", "[") else ".txt"
-    return f"payloads/{key_dir}/{version.seq:010d}{suffix}"
+    return f"payloads/{key_dir}/{seq:010d}{suffix}"
 
 
 def _attachments(version_ids: list[int]) -> dict[int, list[VersionMedia]]:
@@ -251,6 +258,7 @@ class _Writer:
         self.progress = progress
         self.result = WriteResult()
         self.media_written: set[str] = set()
+        self.restored: dict[int, RestoredChainEntry] = {}
         (root / "records").mkdir(parents=True, exist_ok=True)
         (root / "media").mkdir(exist_ok=True)
         (root / "payloads").mkdir(exist_ok=True)
@@ -296,14 +304,23 @@ class _Writer:
 
     def account(self, account: Account, scope: Scope) -> None:
         key = account_key(account)
-        key_dir = f"account-{account.pk}"
+        key_dir = account_folder(key)
         head = ChainHead.objects.filter(account=account).first()
-        _dump(self.files["accounts.jsonl"], account_record(account, head))
+        # An account restored from a package: its entries' original chain values (restore.py).
+        self.restored = {row.seq: row for row in RestoredChainEntry.objects.filter(account=account)}
+        first_seen = self._restored_first_seen(account)
+        record = account_record(account, head)
+        if head is not None and head.seq in self.restored:
+            original = self.restored[head.seq]
+            record["chain"] = {"seq": original.original_seq, "digest": original.chain_digest}
+        _dump(self.files["accounts.jsonl"], record)
         self.result.accounts += 1
         items = Item.objects.filter(account=account)
         partial = bool(scope.date_from or scope.date_to)
         selected: set[int] = set()
         for item in items.filter(_period_filter(scope)).order_by("pk").iterator(chunk_size=2000):
+            if item.pk in first_seen:
+                item.first_seen_at = first_seen[item.pk]
             _dump(self.files["items.jsonl"], item_record(item, key))
             self.result.items += 1
             if partial:
@@ -338,6 +355,34 @@ class _Writer:
             "entries": entries,
         }
 
+    def _restored_first_seen(self, account: Account) -> dict[int, dt.datetime]:
+        seqs = {
+            seq: row.item_first_seen_at
+            for seq, row in self.restored.items()
+            if row.item_first_seen_at is not None
+        }
+        return {
+            item_id: seqs[seq]
+            for seq, item_id in ItemVersion.objects.filter(
+                account=account, seq__in=list(seqs)
+            ).values_list("seq", "item_id")
+        }
+
+    def _original(self, record: dict[str, Any], seq: int) -> dict[str, Any]:
+        """The entry as the exporting archive had it, for an entry restored from a package."""
+        row = self.restored.get(seq)
+        if row is None:
+            return record
+        record.update(
+            seq=row.original_seq,
+            recorded_at=iso(row.recorded_at),
+            chain_digest=row.chain_digest,
+            previous_chain_digest=row.previous_chain_digest,
+        )
+        if "actor_name" in record:
+            record["actor_name"] = row.actor_name
+        return record
+
     def version(
         self, version: ItemVersion, key: str, key_dir: str, previous: str, disposed: bool
     ) -> None:
@@ -345,7 +390,9 @@ class _Writer:
         reference = f"{version.item} version {version.number}"
         payload_file = None
         if version.raw_payload is not None:
-            payload_file = payload_file_name(key_dir, version)
+            restored = self.restored.get(version.seq)
+            seq = restored.original_seq if restored else version.seq
+            payload_file = payload_file_name(key_dir, version, seq)
             target = self.root / payload_file
             target.parent.mkdir(parents=True, exist_ok=True)
             # Verbatim: the exact characters the platform sent, UTF-8, no newline translation.
@@ -388,7 +435,7 @@ class _Writer:
                 for row in rows
             ],
         }
-        _dump(self.files["versions.jsonl"], record)
+        _dump(self.files["versions.jsonl"], self._original(record, version.seq))
         self._log(version, "version", key)
         self.result.versions += 1
 
@@ -407,7 +454,7 @@ class _Writer:
             "actor_name": event.actor_name,
             "source": event.source,
         }
-        _dump(self.files["events.jsonl"], record)
+        _dump(self.files["events.jsonl"], self._original(record, event.seq))
         self._log(event, event.type, key)
         self.result.events += 1
 
