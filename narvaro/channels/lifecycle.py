@@ -24,6 +24,15 @@ def allowed_targets(state: str) -> list[str]:
     return [to for (frm, to) in TRANSITIONS if frm == state]
 
 
+def closing_problems(account: Account) -> dict[str, str]:
+    """Why the account cannot be closed yet (R11): it needs a final snapshot, a PDF/A
+    rendering and a full package covering everything archived from it. Empty when it may be.
+    """
+    from narvaro.packages.selectors import snapshot_problems
+
+    return snapshot_problems(account)
+
+
 def activation_problems(account: Account) -> dict[str, str]:
     """Field → why the account cannot be active yet (R1, R6). Empty when it may be.
 

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from narvaro.channels.lifecycle import TRANSITIONS, activation_problems
+from narvaro.channels.lifecycle import TRANSITIONS, activation_problems, closing_problems
 from narvaro.channels.models import (
     Account,
     AccountPolicyPublication,
@@ -171,6 +171,10 @@ def account_transition(
         )
     if to_state == Account.State.ACTIVE:
         problems = activation_problems(account)
+        if problems:
+            raise ValidationError(problems)
+    if to_state == Account.State.CLOSED:
+        problems = closing_problems(account)
         if problems:
             raise ValidationError(problems)
     if to_state == Account.State.CLOSED:

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("narvaro.channels.urls")),
     path("records/", include("narvaro.archive.urls")),
     path("records-management/", include("narvaro.retention.urls")),
+    path("packages/", include("narvaro.packages.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ from narvaro.packages.eark import build_eark
 from narvaro.packages.models import AccountSnapshot, PackageExport
 from narvaro.packages.records import Scope, account_key
 
+logger = logging.getLogger(__name__)
 STORAGE_PREFIX = "packages"
 BUILDERS = {PackageExport.Kind.BAGIT: build_bagit, PackageExport.Kind.EARK: build_eark}
 
@@ -173,6 +175,22 @@ def package_export_to_path(
     return export, built
 
 
+def _build_to_storage(
+    export: PackageExport, scope: Scope, *, renderings: bool
+) -> tuple[BuiltPackage, dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="narvaro-package-") as temp:
+        zipped = Path(temp) / export.file_name
+        with output.staging(zipped) as (folder, scratch):
+            built = BUILDERS[PackageExport.Kind(export.kind)](
+                folder, scope, scratch=scratch, renderer=_renderer(renderings)
+            )
+            output.publish(folder, zipped)
+        size, digest = zipped.stat().st_size, _sha256(zipped)
+        with zipped.open("rb") as handle:
+            name = default_storage.save(f"{STORAGE_PREFIX}/{export.file_name}", handle)
+    return built, {"storage_name": name, "size": size, "sha256": digest}
+
+
 def package_export_to_storage(
     *,
     actor: User | None,
@@ -184,33 +202,76 @@ def package_export_to_storage(
     renderings: bool = False,
     request: HttpRequest | None = None,
 ) -> tuple[PackageExport, BuiltPackage]:
-    """Make a zipped package and keep it in storage for download (the web pages' export)."""
+    """Make a zipped package now and keep it in storage for download."""
     scope = package_scope(account=account, unit=unit, date_from=date_from, date_to=date_to)
     export = _begin(actor=actor, kind=kind, account=account, unit=unit, scope=scope)
     try:
-        with tempfile.TemporaryDirectory(prefix="narvaro-package-") as temp:
-            zipped = Path(temp) / export.file_name
-            with output.staging(zipped) as (folder, scratch):
-                built = BUILDERS[PackageExport.Kind(kind)](
-                    folder, scope, scratch=scratch, renderer=_renderer(renderings)
-                )
-                output.publish(folder, zipped)
-            size, digest = zipped.stat().st_size, _sha256(zipped)
-            with zipped.open("rb") as handle:
-                name = default_storage.save(f"{STORAGE_PREFIX}/{export.file_name}", handle)
+        built, stored = _build_to_storage(export, scope, renderings=renderings)
     except Exception as exc:
         _fail(export, exc)
         raise
-    export = _finish(
-        export=export,
-        actor=actor,
-        built=built,
-        request=request,
-        storage_name=name,
-        size=size,
-        sha256=digest,
-    )
+    export = _finish(export=export, actor=actor, built=built, request=request, **stored)
     return export, built
+
+
+@transaction.atomic
+def package_export_request(
+    *,
+    actor: User,
+    kind: str,
+    account: Account | None = None,
+    unit: Unit | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    renderings: bool = False,
+) -> PackageExport:
+    """Record a package asked for on the web; a background task builds it."""
+    from narvaro.packages.tasks import package_export_build as package_export_build_task
+
+    scope = package_scope(account=account, unit=unit, date_from=date_from, date_to=date_to)
+    export = _begin(actor=actor, kind=kind, account=account, unit=unit, scope=scope)
+    export.counts = {"renderings_requested": renderings}
+    export.save(update_fields=["counts"])
+    transaction.on_commit(lambda: package_export_build_task.enqueue(export.pk))
+    return export
+
+
+def package_export_run(*, export_id: int) -> PackageExport:
+    """Build a requested package (the task's work); a failure is recorded on the export."""
+    export = PackageExport.objects.select_related("account", "unit", "requested_by").get(
+        pk=export_id
+    )
+    if export.status != PackageExport.Status.RUNNING:
+        return export
+    scope = package_scope(
+        account=export.account,
+        unit=export.unit,
+        date_from=export.date_from,
+        date_to=export.date_to,
+    )
+    renderings = bool(export.counts.get("renderings_requested"))
+    try:
+        built, stored = _build_to_storage(export, scope, renderings=renderings)
+    except Exception as exc:  # recorded for the person who asked; the log has the traceback
+        logger.exception("package export %s failed", export.pk)
+        _fail(export, exc)
+        return export
+    return _finish(export=export, actor=export.requested_by, built=built, request=None, **stored)
+
+
+@transaction.atomic
+def account_snapshot_request(*, actor: User, account: Account) -> None:
+    """Ask for a snapshot of `account`; a background task makes it."""
+    from narvaro.packages.tasks import account_snapshot_build as account_snapshot_build_task
+
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        target=account,
+        unit_id=account.unit_id,
+        summary="account snapshot requested",
+    )
+    transaction.on_commit(lambda: account_snapshot_build_task.enqueue(account.pk, actor.pk))
 
 
 def package_download_log(
