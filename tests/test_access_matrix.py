@@ -65,6 +65,13 @@ def retention_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, A
     }
 
 
+def package_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
+    from narvaro.packages.services import package_export_to_storage
+
+    export, _ = package_export_to_storage(actor=None, kind="bagit", account=case.account_a)
+    return {"package": {"pk": export.pk}}
+
+
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
@@ -90,6 +97,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "item_a": {"pk": item_a.pk},
         **retention_kwargs(case, item_a),
         "media_a": {"pk": item_a.pk, "number": 1, "position": 0},
+        **package_kwargs(case),
     }
 
 
@@ -148,6 +156,15 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("archive:record_export", None, SIGNED_IN),
     ("archive:record_detail", "item_a", UNIT_A_READ),
     ("archive:record_media", "media_a", UNIT_A_READ),
+    # Archival packages: registrars and admins; an account's snapshots with the account.
+    ("packages:export_list", None, RECORDS_OFFICERS),
+    ("packages:export_download", "package", RECORDS_OFFICERS),
+    ("packages:account_snapshots", "account_a", UNIT_A_READ),
+    (
+        "packages:account_snapshot_create",
+        "account_a",
+        {"anonymous": 302, "vera": 405, "bob": 405, "rita": 405, "adam": 405},
+    ),
     ("retention:rule_list", None, RECORDS_OFFICERS),
     ("retention:rule_create", None, RECORDS_OFFICERS),
     ("retention:rule_detail", "rule", RECORDS_OFFICERS),

@@ -13,10 +13,12 @@ account store the same items: posts, replies, reposts; images and video are fetc
 `com.atproto.sync.getBlob` and archived with their alt text. A record changed with
 `putRecord` has new content and becomes a new version of its item.
 
-Deletions: a deleted record is gone from the repository. `recheck` compares the items the
-archive holds with the records the repository lists now and reports the missing ones as
-deleted. The firehose (`subscribeRepos`) would also see deletions older than the re-check
-window; see ADR 0012 for why polling is the method here.
+Deletions: a deleted record is gone from the repository. The cursor keeps the listing of
+the account's posts and reposts ("p/RKEY,r/RKEY,..."; about 15 bytes a record) beside the
+`rev`; a record in the previous listing that the new export lacks is reported as deleted,
+however old it is. `recheck` also compares the recent items the archive holds with
+`listRecords`, which covers items captured before the cursor held a listing. The firehose
+(`subscribeRepos`) is not used; see the ADR on the Bluesky connector.
 
 What needs an AppView (profiles, actor search, notifications, other people's replies):
 `fetch_profile` and `search_accounts` call `app.bsky.*` through the PDS, which proxies them to
@@ -161,6 +163,21 @@ def record_capture(
     return importer._capture(collection, rkey, cast(Any, cid), record)
 
 
+_SHORT = {POST: "p", REPOST: "r"}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+def _short(uri: str) -> str:
+    """A post or repost URI in the cursor's listing: "p/RKEY" or "r/RKEY"."""
+    _, collection, rkey = split_uri(uri)
+    return f"{_SHORT[collection]}/{rkey}"
+
+
+def _long(did: str, key: str) -> str:
+    kind, _, rkey = key.partition("/")
+    return f"at://{did}/{_LONG[kind]}/{rkey}"
+
+
 def profile_from_view(view: dict[str, Any]) -> Profile:
     """An `app.bsky.actor.defs#profileView(Detailed)` as a Profile."""
     try:
@@ -249,7 +266,8 @@ class BlueskyConnector(Connector):
         rev = str(latest.get("rev") or "")
         if not rev:
             raise MalformedResponse("getLatestCommit answered without a rev")
-        if cursor.get("did") == self.did and cursor.get("rev") == rev:
+        same_repo = cursor.get("did") == self.did
+        if same_repo and cursor.get("rev") == rev:
             return
         car = self._query("com.atproto.sync.getRepo", {"did": self.did}).content
         if not isinstance(car, bytes):
@@ -269,7 +287,25 @@ class BlueskyConnector(Connector):
             except ImportFormatError as exc:
                 raise MalformedResponse(f"the repository export is unreadable: {exc}") from exc
         self._listed = listed
-        yield HarvestBatch(cursor={"did": self.did, "rev": rev})
+        # A record in the previous listing that the repository no longer holds was deleted.
+        keys = {_short(uri) for uri in listed}
+        before = set(filter(None, cursor.get("records", "").split(","))) if same_repo else set()
+        gone = sorted(before - keys)
+        occurred = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+        events = [
+            EventInput(
+                platform=self.platform,
+                remote_id=_long(self.did, key),
+                type="deleted",
+                occurred_at=occurred,
+                details={"detected_by": "repository listing"},
+            )
+            for key in gone
+        ]
+        yield HarvestBatch(
+            events=events,
+            cursor={"did": self.did, "rev": rev, "records": ",".join(sorted(keys))},
+        )
 
     def _blob(self, cid: str) -> bytes | None:
         try:
