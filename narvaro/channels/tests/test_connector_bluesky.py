@@ -8,6 +8,7 @@ harvest`, as an operator would. Records are written to the PDS directly over XRP
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -40,10 +41,9 @@ WHEN = "2026-11-20T09:00:00.000Z"
 
 def run(*args: str) -> Any:
     out = io.StringIO()
-    try:
+    # `harvest` exits 1 when the harvest failed; the JSON says how.
+    with contextlib.suppress(SystemExit):
         call_command("channels", *args, stdout=out)
-    except SystemExit:
-        pass  # `harvest` exits 1 when the harvest failed; the JSON says how
     return json.loads(out.getvalue())
 
 
