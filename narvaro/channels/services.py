@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from narvaro.channels.lifecycle import TRANSITIONS, activation_problems, closing_problems
 from narvaro.channels.models import (
@@ -17,6 +18,11 @@ from narvaro.channels.models import (
     AccountPolicyPublication,
     CommentPolicy,
     CommentPolicyVersion,
+)
+from narvaro.core.audit_summaries import (
+    CHANNEL_REGISTER_EXPORTED,
+    EXPORT_IMPORTED,
+    audit_summary,
 )
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record, model_changes, model_snapshot
@@ -297,6 +303,30 @@ REGISTER_COLUMNS = [
     "comment_policy_published_at",
     "verification",
 ]
+# The CSV's headings, in the language of the person exporting (JSON keeps the keys above).
+REGISTER_HEADINGS = {
+    "organisation": gettext_lazy("Organisation"),
+    "unit": gettext_lazy("Unit"),
+    "platform": gettext_lazy("Platform"),
+    "handle": gettext_lazy("Handle"),
+    "display_name": gettext_lazy("Display name"),
+    "profile_url": gettext_lazy("Profile address"),
+    "kind": gettext_lazy("Kind"),
+    "office": gettext_lazy("Office"),
+    "state": gettext_lazy("State"),
+    "purpose": gettext_lazy("Purpose"),
+    "audience": gettext_lazy("Audience"),
+    "responsible": gettext_lazy("Responsible staff"),
+    "moderators": gettext_lazy("Moderators"),
+    "opened_on": gettext_lazy("Opened"),
+    "closed_on": gettext_lazy("Closed"),
+    "retention_decision": gettext_lazy("Retention decision"),
+    "data_protection_assessment": gettext_lazy("Data protection assessment"),
+    "comment_policy": gettext_lazy("Comment policy"),
+    "comment_policy_version": gettext_lazy("Comment policy version"),
+    "comment_policy_published_at": gettext_lazy("Comment policy published"),
+    "verification": gettext_lazy("Verification"),
+}
 
 
 def _register_row(account: Account, organisation: str) -> dict[str, Any]:
@@ -354,11 +384,11 @@ def account_register_export(
         content_type = "application/json"
     elif fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=REGISTER_COLUMNS)
-        writer.writeheader()
+        writer = csv.writer(buffer)
+        writer.writerow([str(REGISTER_HEADINGS[column]) for column in REGISTER_COLUMNS])
         for row in rows:
             joined = {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
-            writer.writerow({k: spreadsheet_safe(v) for k, v in joined.items()})
+            writer.writerow([spreadsheet_safe(joined[column]) for column in REGISTER_COLUMNS])
         # A byte-order mark lets spreadsheet programs open the file as UTF-8 (å, ä, ö).
         content = ("\ufeff" + buffer.getvalue()).encode()
         content_type = "text/csv; charset=utf-8"
@@ -367,7 +397,7 @@ def account_register_export(
     audit_record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
-        summary=f"channel register exported as {fmt} ({len(rows)} accounts)",
+        summary=audit_summary(CHANNEL_REGISTER_EXPORTED, format=fmt, count=len(rows)),
         changes={"filters": {k: _str(v) for k, v in filters.items() if v}},
     )
     return content, content_type
@@ -459,7 +489,7 @@ def import_record(*, account: Account, format_name: str, path: str, result: Any)
         action=AuditEvent.Action.IMPORT,
         target=account,
         unit_id=account.unit_id,
-        summary=f"{format_name} export imported from {path}",
+        summary=audit_summary(EXPORT_IMPORTED, format=format_name, path=path),
         changes={
             "items": result.items,
             "versions": result.versions,

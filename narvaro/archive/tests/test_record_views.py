@@ -126,16 +126,16 @@ class RecordViewsTests(NarvaroTestCase):
         )
         self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-        self.assertEqual([row["remote_id"] for row in rows], ["p1"])
+        self.assertEqual([row["Platform id"] for row in rows], ["p1"])
         row = rows[0]
-        self.assertEqual(row["created_at"], "2026-03-05T16:44:51+00:00")
-        self.assertTrue(row["first_seen_at"].endswith("+00:00"))
-        self.assertEqual(row["direction"], "drawn_up")
-        self.assertEqual(row["account"], f"mastodon:{self.account_a.handle}")
-        self.assertEqual(row["permalink"], "https://social.example/@anna/p1")
+        self.assertEqual(row["Created on the platform"], "2026-03-05T16:44:51+00:00")
+        self.assertTrue(row["First seen by Narvaro"].endswith("+00:00"))
+        self.assertEqual(row["Direction"], "drawn_up")
+        self.assertEqual(row["Account"], f"mastodon:{self.account_a.handle}")
+        self.assertEqual(row["Permalink"], "https://social.example/@anna/p1")
         # The latest text, a formula, is neutralised for spreadsheets.
-        self.assertEqual(row["text"], "'=1+1")
-        self.assertTrue(row["record_url"].startswith("http://testserver/records/"))
+        self.assertEqual(row["Text (latest version)"], "'=1+1")
+        self.assertTrue(row["Record page"].startswith("http://testserver/records/"))
         event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
         self.assertEqual(event.actor, self.vera)
         self.assertEqual(event.changes["items"], 1)
@@ -144,7 +144,26 @@ class RecordViewsTests(NarvaroTestCase):
     def test_the_export_holds_only_what_the_person_may_see(self) -> None:
         response = self.client_for(self.bob).get(reverse("archive:record_export"))
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-        self.assertEqual([row["remote_id"] for row in rows], ["b1"])
+        self.assertEqual([row["Platform id"] for row in rows], ["b1"])
+
+    def test_the_export_headings_follow_the_persons_language(self) -> None:
+        from django.conf import settings
+
+        from narvaro.archive.register import REGISTER_COLUMNS
+
+        client = self.client_for(self.vera)
+        headings = {}
+        for language in ("en", "sv"):
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            response = client.get(reverse("archive:record_export"), {"q": "hus"})
+            reader = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+            headings[language], row = next(reader), next(reader)
+            self.assertEqual(row[1], "p1")  # the values do not change with the language
+        self.assertEqual(len(headings["sv"]), len(REGISTER_COLUMNS))
+        self.assertEqual(headings["en"][:3], ["Platform", "Platform id", "Account"])
+        self.assertEqual(headings["sv"][:3], ["Plattform", "Plattforms-id", "Konto"])
+        # Every heading is translated.
+        self.assertFalse(set(headings["sv"]) & set(headings["en"]), headings)
 
     def _more_items(self, count: int) -> None:
         day = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)

@@ -35,8 +35,8 @@ class RegisterExportTests(NarvaroTestCase):
         response = self.client_for(self.adam).get(url, {"unit": self.unit_b.pk})
         text = response.content.decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
-        self.assertEqual([row["handle"] for row in rows], [self.account_b.handle])
-        self.assertEqual(rows[0]["unit"], "Gata och park")
+        self.assertEqual([row["Handle"] for row in rows], [self.account_b.handle])
+        self.assertEqual(rows[0]["Unit"], "Gata och park")
         self.assertTrue(response.content.startswith("\ufeff".encode()))
 
     def test_every_export_is_in_the_audit_log_with_its_filters(self) -> None:
@@ -77,4 +77,27 @@ class RegisterExportTests(NarvaroTestCase):
             .content.decode("utf-8-sig")
         )
         row = next(csv.DictReader(io.StringIO(text)))
-        self.assertEqual(row["purpose"], '\'=HYPERLINK("http://evil.example")')
+        self.assertEqual(row["Purpose"], '\'=HYPERLINK("http://evil.example")')
+
+    def test_the_csv_headings_follow_the_persons_language(self) -> None:
+        from django.conf import settings
+
+        client = self.client_for(self.adam)
+        url = reverse("channels:account_export", args=["csv"])
+        headings = {}
+        for language in ("en", "sv"):
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            text = client.get(url, {"unit": self.unit_b.pk}).content.decode("utf-8-sig")
+            reader = csv.reader(io.StringIO(text))
+            headings[language], row = next(reader), next(reader)
+            self.assertEqual(row[3], self.account_b.handle)
+        self.assertEqual(len(headings["sv"]), len(services.REGISTER_COLUMNS))
+        self.assertEqual(headings["en"][:4], ["Organisation", "Unit", "Platform", "Handle"])
+        self.assertEqual(headings["sv"][:4], ["Organisation", "Enhet", "Plattform", "Kontonamn"])
+        # Every heading but the one spelt alike in both languages is translated.
+        alike = set(headings["sv"]) & set(headings["en"])
+        self.assertEqual(alike, {"Organisation"}, headings)
+        # The JSON register keeps its stable keys whatever the language.
+        json_url = reverse("channels:account_export", args=["json"])
+        accounts = json.loads(client.get(json_url).content)["accounts"]
+        self.assertIn("handle", accounts[0])
