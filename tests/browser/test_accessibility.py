@@ -100,6 +100,38 @@ def account(key: str) -> Kwargs:
     return lambda cast, role: {"pk": cast.accounts[key].pk}
 
 
+def connected_account(cast: Cast, role: str) -> dict[str, Any]:
+    """The role's home account, connected to Mastodon, with one open and one recovered gap."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from narvaro.channels.connectors.base import Profile
+    from narvaro.channels.harvest import connection_save
+    from narvaro.channels.models import CaptureGap, Connection
+
+    account = cast.home_account(role)
+    if not Connection.objects.filter(account=account).exists():
+        connection_save(
+            actor=None,
+            account=account,
+            base_url="https://social.example",
+            credentials={"access_token": "browser-check"},
+            profile=Profile(platform="mastodon", handle=account.handle, platform_id="1"),
+        )
+        now = timezone.now()
+        CaptureGap.objects.create(
+            account=account,
+            start=now - dt.timedelta(days=3),
+            end=now - dt.timedelta(days=2),
+            reason="unavailable",
+            status="recovered",
+        )
+        CaptureGap.objects.create(account=account, start=now - dt.timedelta(hours=2), reason="auth")
+        Connection.objects.filter(account=account).update(status="reconnect")
+    return {"pk": account.pk}
+
+
 def kultur_policy(cast: Cast, role: str) -> dict[str, Any]:
     return {"pk": cast.policies["kultur"].pk}
 
@@ -208,6 +240,194 @@ def oscar(cast: Cast, role: str) -> dict[str, Any]:
     return {"pk": cast.people["oscar"].pk}
 
 
+# Records management (retention, holds, erasure requests, registration): registrars and admins.
+RECORDS_OFFICERS = frozenset({"registrar", "admin"})
+REGISTRAR = frozenset({"registrar"})
+
+
+def old_record(cast: Cast) -> Any:
+    """A comment from 2024 in kultur's account, old enough for a one-day rule (idempotent)."""
+    import datetime as dt
+
+    from narvaro.archive.capture import CaptureInput
+    from narvaro.archive.models import Item
+    from narvaro.archive.services import capture_batch
+
+    capture_batch(
+        account=cast.accounts["kultur"],
+        captures=[
+            CaptureInput(
+                platform="mastodon",
+                remote_id="browser-old-comment",
+                kind="comment",
+                direction="received",
+                text="En gammal kommentar.",
+                raw_payload='{"id": "browser-old-comment"}',
+                author_handle="@anna@social.example",
+                created_at=dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC),
+            )
+        ],
+        source="browser",
+    )
+    return Item.objects.get(remote_id="browser-old-comment")
+
+
+def retention_rule(cast: Cast) -> Any:
+    from narvaro.retention import services
+
+    return services.rule_create(
+        actor=cast.people["rita"],
+        name="Kommentarer av ringa betydelse",
+        record_class="minor_comments",
+        decision_reference="KS 2025/118",
+        period_days=1,
+    )
+
+
+def rule_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": retention_rule(cast).pk}
+
+
+def run_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    from narvaro.retention import services
+
+    old_record(cast)
+    return {"pk": services.disposal_run_create(actor=None, rule=retention_rule(cast)).pk}
+
+
+def with_disposal_log(cast: Cast, role: str) -> str:
+    from narvaro.retention import services
+
+    old_record(cast)
+    run = services.disposal_run_create(actor=None, rule=retention_rule(cast))
+    services.disposal_run_commit(actor=cast.people["rita"], run=run)
+    return ""
+
+
+def hold_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    from narvaro.retention import services
+
+    hold = services.hold_place(
+        actor=None, scope="account", account=cast.accounts["kultur"], reason="Granskning"
+    )
+    return {"pk": hold.pk}
+
+
+def with_holds(cast: Cast, role: str) -> str:
+    hold_kwargs(cast, role)
+    return ""
+
+
+def erasure_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    from narvaro.retention import services
+
+    return {"pk": services.erasure_request_record(actor=None, scope="Min kommentar").pk}
+
+
+def with_erasure(cast: Cast, role: str) -> str:
+    erasure_kwargs(cast, role)
+    return ""
+
+
+def registry_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    import datetime as dt
+
+    from narvaro.retention import services
+
+    entry = services.registry_flag(
+        actor=cast.people["rita"],
+        item=old_record(cast),
+        kind="secret",
+        received_on=dt.date(2024, 5, 1),
+        sender="Anna",
+        description="Uppgifter om hälsa",
+        case_number="SN 2024/17",
+        officer="Karin",
+    )
+    return {"pk": entry.pk}
+
+
+def with_registry(cast: Cast, role: str) -> str:
+    registry_kwargs(cast, role)
+    return ""
+
+
+def flag_kwargs(kind: str) -> Kwargs:
+    return lambda cast, role: {"pk": old_record(cast).pk, "kind": kind}
+
+
+def item_query(cast: Cast, role: str) -> str:
+    return f"?item={old_record(cast).pk}"
+
+
+# Requests for public records are handled by registrars and admins only.
+REQUEST_HANDLERS = frozenset({"registrar", "admin"})
+ONE_HANDLER = frozenset({"registrar"})
+
+
+def records_request(cast: Cast) -> Any:
+    """A request received four days ago (past day 3) holding two comments from kultur's
+    account: one with a phone number and a personnummer suggested for masking, one withheld
+    and delivered with its decision."""
+    import datetime as dt
+    import json
+
+    from django.utils import timezone
+
+    from narvaro.archive.capture import CaptureInput
+    from narvaro.archive.models import Item
+    from narvaro.archive.services import capture_batch
+    from narvaro.disclosure import services
+
+    captures = [
+        CaptureInput(
+            platform="mastodon",
+            remote_id=f"browser-request-{n}",
+            kind="comment",
+            direction="received",
+            text=text,
+            raw_payload=json.dumps({"id": f"browser-request-{n}"}),
+            author_handle="@erik@social.example",
+            created_at=dt.datetime(2024, 3, n + 1, 9, 0, tzinfo=dt.UTC),
+        )
+        for n, text in enumerate(
+            ["Ring mig på 070-123 45 67, mitt pnr är 19811218-9876.", "Om min hälsa."]
+        )
+    ]
+    capture_batch(account=cast.accounts["kultur"], captures=captures, source="browser")
+    rita = cast.people["rita"]
+    request = services.request_create(
+        actor=rita,
+        received_at=timezone.now() - dt.timedelta(days=4),
+        channel="email",
+        scope="Allt som @erik skrev till kultur under 2024.",
+        delivery_route="email",
+        delivery_address="anonym@example.org",
+    )
+    items = Item.objects.filter(remote_id__startswith="browser-request-").order_by("remote_id")
+    services.request_items_add(actor=rita, records_request=request, items=items)
+    withheld = request.items.get(item=items[1])
+    services.request_item_decide(
+        actor=rita, request_item=withheld, decision="withhold", legal_ground="OSL 21 kap. 1 §"
+    )
+    services.delivery_create(actor=rita, records_request=request)
+    return request
+
+
+def request_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    return {"pk": records_request(cast).pk}
+
+
+def request_item_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    request = records_request(cast)
+    return {"pk": request.pk, "item_pk": request.items.order_by("item_id").first().item_id}
+
+
+def with_request(cast: Cast, role: str) -> str:
+    records_request(cast)
+    return ""
+
+
 PAGES: dict[str, PageSpec] = {
     # Signed out.
     "sign-in": PageSpec("core:login", ANONYMOUS),
@@ -270,6 +490,13 @@ PAGES: dict[str, PageSpec] = {
     "account-create": PageSpec("channels:account_create", MANAGERS),
     "account-create-failed": PageSpec("channels:account_create", MANAGER, then=submit),
     "account-edit": PageSpec("channels:account_edit", MANAGERS, home_account),
+    "account-capture": PageSpec("channels:account_capture", SIGNED_IN, connected_account),
+    "account-capture-unconnected": PageSpec("channels:account_capture", VIEWER, home_account),
+    "account-reconnect": PageSpec("channels:account_reconnect", MANAGERS, connected_account),
+    "account-reconnect-failed": PageSpec(
+        "channels:account_reconnect", MANAGER, connected_account, then=submit
+    ),
+    "account-completeness": PageSpec("channels:account_completeness", SIGNED_IN, connected_account),
     # Comment policies.
     "policy-list": PageSpec("channels:policy_list", SIGNED_IN),
     "policy-detail": PageSpec("channels:policy_detail", SIGNED_IN, kultur_policy),
@@ -305,6 +532,56 @@ PAGES: dict[str, PageSpec] = {
     "person-create": PageSpec("core:person_create", ADMIN),
     "person-create-failed": PageSpec("core:person_create", ADMIN, then=submit),
     "person-edit": PageSpec("core:person_edit", ADMIN, oscar),
+    # Records management (R27, R28, R13).
+    "retention-rules": PageSpec("retention:rule_list", RECORDS_OFFICERS),
+    "retention-rules-listed": PageSpec(
+        "retention:rule_list", REGISTRAR, query=lambda cast, role: (rule_kwargs(cast, role), "")[1]
+    ),
+    "retention-rule-create": PageSpec("retention:rule_create", RECORDS_OFFICERS),
+    "retention-rule-create-failed": PageSpec("retention:rule_create", REGISTRAR, then=submit),
+    "retention-rule": PageSpec("retention:rule_detail", RECORDS_OFFICERS, rule_kwargs),
+    "retention-run": PageSpec("retention:run_detail", RECORDS_OFFICERS, run_kwargs),
+    "retention-run-commit": PageSpec("retention:run_commit", RECORDS_OFFICERS, run_kwargs),
+    "retention-log": PageSpec("retention:disposal_log", RECORDS_OFFICERS, query=with_disposal_log),
+    "retention-log-empty": PageSpec("retention:disposal_log", REGISTRAR),
+    "retention-holds": PageSpec("retention:hold_list", RECORDS_OFFICERS, query=with_holds),
+    "retention-hold-create": PageSpec("retention:hold_create", RECORDS_OFFICERS),
+    "retention-hold-create-item": PageSpec("retention:hold_create", REGISTRAR, query=item_query),
+    "retention-hold-create-failed": PageSpec(
+        "retention:hold_create", REGISTRAR, query=item_query, then=submit
+    ),
+    "retention-hold-release": PageSpec("retention:hold_release", RECORDS_OFFICERS, hold_kwargs),
+    "retention-erasure-list": PageSpec(
+        "retention:erasure_list", RECORDS_OFFICERS, query=with_erasure
+    ),
+    "retention-erasure-create": PageSpec(
+        "retention:erasure_create", RECORDS_OFFICERS, query=item_query
+    ),
+    "retention-erasure-create-failed": PageSpec("retention:erasure_create", REGISTRAR, then=submit),
+    "retention-erasure": PageSpec("retention:erasure_detail", RECORDS_OFFICERS, erasure_kwargs),
+    "retention-erasure-decide": PageSpec(
+        "retention:erasure_decide", RECORDS_OFFICERS, erasure_kwargs
+    ),
+    "registry-list": PageSpec("retention:registry_list", RECORDS_OFFICERS, query=with_registry),
+    "registry-entry": PageSpec("retention:registry_detail", RECORDS_OFFICERS, registry_kwargs),
+    "registry-lift": PageSpec("retention:registry_lift", RECORDS_OFFICERS, registry_kwargs),
+    "registry-flag-case": PageSpec(
+        "retention:registry_flag", RECORDS_OFFICERS, flag_kwargs("case")
+    ),
+    "registry-flag-secret-failed": PageSpec(
+        "retention:registry_flag", REGISTRAR, flag_kwargs("secret"), then=submit
+    ),
+    # Requests for public records (R23–R26).
+    "request-list": PageSpec("disclosure:request_list", REQUEST_HANDLERS, query=with_request),
+    "request-list-empty": PageSpec("disclosure:request_list", ONE_HANDLER),
+    "request-create": PageSpec("disclosure:request_create", REQUEST_HANDLERS),
+    "request-create-failed": PageSpec("disclosure:request_create", ONE_HANDLER, then=submit),
+    "request-detail": PageSpec("disclosure:request_detail", REQUEST_HANDLERS, request_kwargs),
+    "request-compile": PageSpec("disclosure:request_compile", REQUEST_HANDLERS, request_kwargs),
+    "request-compile-results": PageSpec(
+        "disclosure:request_compile", ONE_HANDLER, request_kwargs, query="?author=%40erik"
+    ),
+    "request-item": PageSpec("disclosure:request_item", REQUEST_HANDLERS, request_item_kwargs),
 }
 
 # The error pages, reached the way people reach them.
@@ -321,8 +598,21 @@ NOT_PAGES = {
     "core:health",
     "channels:account_transition",
     "channels:account_export",
+    "channels:account_completeness_csv",
     "archive:record_export",
     "archive:record_media",
+    "retention:rule_deactivate",
+    "retention:run_create",
+    "retention:registry_export",
+    "disclosure:request_compile_add",
+    "disclosure:request_close",
+    "disclosure:delivery_create",
+    "disclosure:delivery_file",
+    "disclosure:request_item_decide",
+    "disclosure:request_item_remove",
+    "disclosure:redaction_add",
+    "disclosure:redaction_accept",
+    "disclosure:redaction_reject",
 }
 
 CASES = [
