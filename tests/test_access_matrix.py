@@ -31,6 +31,9 @@ UNIT_B_WRITE = {"anonymous": 302, "vera": 404, "bob": 403, "rita": 403, "adam": 
 # Records management (retention, holds, erasure, registry): registrars and admins only.
 RECORDS_OFFICERS = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 200, "adam": 200}
 RECORDS_OFFICERS_POST = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 405, "adam": 405}
+# A request for public records: it does not exist for those who do not handle requests.
+REQUEST_READ = {"anonymous": 302, "vera": 404, "bob": 404, "rita": 200, "adam": 200}
+POST_ONLY = {"anonymous": 302, "vera": 405, "bob": 405, "rita": 405, "adam": 405}
 
 
 def retention_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
@@ -72,6 +75,38 @@ def package_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     return {"package": {"pk": export.pk}}
 
 
+def disclosure_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
+    """A request for public records holding `item`, with a masked passage and a delivery."""
+    from narvaro.disclosure import services as disclosure
+
+    records_request = disclosure.request_create(
+        actor=case.rita, channel="email", scope="x", delivery_route="collect"
+    )
+    disclosure.request_items_add(actor=case.rita, records_request=records_request, items=[item])
+    request_item = records_request.items.get()
+    (redaction,) = disclosure.redaction_add(
+        actor=case.rita,
+        request_item=request_item,
+        version=item.versions.get(),
+        text="biblioteket",
+        legal_ground="OSL 21 kap. 7 §",
+    )
+    disclosure.request_item_decide(
+        actor=case.rita,
+        request_item=request_item,
+        decision="partly",
+        legal_ground="OSL 21 kap. 7 §",
+    )
+    disclosure.delivery_create(actor=case.rita, records_request=records_request)
+    pk = records_request.pk
+    return {
+        "request": {"pk": pk},
+        "request_item": {"pk": pk, "item_pk": item.pk},
+        "redaction": {"pk": pk, "redaction_pk": redaction.pk},
+        "delivery_file": {"pk": pk, "number": 1, "kind": "printout"},
+    }
+
+
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
@@ -96,6 +131,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "json": {"fmt": "json"},
         "item_a": {"pk": item_a.pk},
         **retention_kwargs(case, item_a),
+        **disclosure_kwargs(case, item_a),
         "media_a": {"pk": item_a.pk, "number": 1, "position": 0},
         **package_kwargs(case),
     }
@@ -185,6 +221,20 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("retention:registry_detail", "registry_entry", RECORDS_OFFICERS),
     ("retention:registry_lift", "registry_entry", RECORDS_OFFICERS),
     ("retention:registry_flag", "flag_a", RECORDS_OFFICERS),
+    ("disclosure:request_list", None, RECORDS_OFFICERS),
+    ("disclosure:request_create", None, RECORDS_OFFICERS),
+    ("disclosure:request_detail", "request", REQUEST_READ),
+    ("disclosure:request_compile", "request", REQUEST_READ),
+    ("disclosure:request_compile_add", "request", POST_ONLY),
+    ("disclosure:request_close", "request", POST_ONLY),
+    ("disclosure:delivery_create", "request", POST_ONLY),
+    ("disclosure:delivery_file", "delivery_file", REQUEST_READ),
+    ("disclosure:request_item", "request_item", REQUEST_READ),
+    ("disclosure:request_item_decide", "request_item", POST_ONLY),
+    ("disclosure:request_item_remove", "request_item", POST_ONLY),
+    ("disclosure:redaction_add", "request_item", POST_ONLY),
+    ("disclosure:redaction_accept", "redaction", POST_ONLY),
+    ("disclosure:redaction_reject", "redaction", POST_ONLY),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 

@@ -1,0 +1,130 @@
+"""Forms for requests for public records: logging, deciding, masking, delivering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from narvaro.archive.models import ItemVersion
+from narvaro.core.models import User
+from narvaro.disclosure.models import LEGAL_GROUNDS, Decision, RecordsRequest
+from narvaro.lib.forms import set_queryset
+
+# Delivery routes that need an address to reach the requester.
+NEEDS_ADDRESS = {RecordsRequest.Route.POST, RecordsRequest.Route.EMAIL}
+
+
+class RequestForm(forms.ModelForm):
+    """A new request. Nothing about the requester is required, and no purpose is asked (R26)."""
+
+    class Meta:
+        model = RecordsRequest
+        fields = [
+            "received_at",
+            "channel",
+            "scope",
+            "delivery_route",
+            "delivery_address",
+            "requester_name",
+            "electronic_copy",
+            "handler",
+        ]
+        widgets = {
+            "received_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "scope": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        handlers = User.objects.filter(is_active=True).filter(
+            Q(org_role__in=[User.OrgRole.REGISTRAR, User.OrgRole.ADMIN]) | Q(is_superuser=True)
+        )
+        set_queryset(self.fields["handler"], handlers)
+        self.fields["handler"].help_text = _(
+            "Someone must always hold the request, also during holidays."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("delivery_route") in NEEDS_ADDRESS and not data.get("delivery_address"):
+            self.add_error("delivery_address", _("Say where the copy is to be sent."))
+        return data
+
+
+def _ground_choices() -> list[tuple[str, Any]]:
+    return [("", _("Choose a legal ground")), *LEGAL_GROUNDS]
+
+
+class _GroundMixin(forms.Form):
+    legal_ground = forms.ChoiceField(label=_("Legal ground"), required=False, choices=())
+    legal_ground_other = forms.CharField(
+        label=_("Other legal ground"),
+        required=False,
+        max_length=300,
+        help_text=_("E.g. a sector rule: write the provision, as 'OSL 26 kap. 1 §'."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["legal_ground"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = _ground_choices()
+
+    def ground(self) -> str:
+        """The written ground when given, else the chosen one."""
+        return (
+            self.cleaned_data.get("legal_ground_other")
+            or self.cleaned_data.get("legal_ground")
+            or ""
+        ).strip()
+
+
+class DecisionForm(_GroundMixin):
+    """The decision on one record (R25)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=Decision.choices, widget=forms.RadioSelect, required=False
+    )
+    field_order = ["decision", "legal_ground", "legal_ground_other"]
+
+
+class RedactionReviewForm(_GroundMixin):
+    """Accept or reject one suggested masking; accepting needs a ground."""
+
+
+class RedactionAddForm(_GroundMixin):
+    """Mask a passage the suggestions missed: every occurrence in one version."""
+
+    version = forms.ModelChoiceField(
+        label=_("Version"), queryset=ItemVersion.objects.none(), empty_label=None
+    )
+    text = forms.CharField(
+        label=_("Text to mask"),
+        max_length=2000,
+        strip=False,
+        help_text=_("Copy the passage exactly as it stands in the version."),
+    )
+    field_order = ["version", "text", "legal_ground", "legal_ground_other"]
+
+    def __init__(self, *args: Any, versions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["version"], versions)
+        field = self.fields["version"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.label_from_instance = _version_label  # type: ignore[method-assign,assignment]
+
+
+def _version_label(version: ItemVersion) -> str:
+    return _("Version %(number)s") % {"number": version.number}
+
+
+class DeliveryForm(forms.Form):
+    """The language of the printout and the decision."""
+
+    language = forms.ChoiceField(label=_("Language of the documents"), choices=settings.LANGUAGES)

@@ -1,0 +1,266 @@
+"""Reads of requests for public records, scoped to the person asking (R23, R37).
+
+Only registrars and admins handle requests: everyone else gets 403 on the list and 404 on any
+request (its existence is not leaked). The archive items a request holds are read through the
+archive's own selectors, so an item's visibility rules stay in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from narvaro.archive.models import Item, ItemEvent, ItemVersion
+from narvaro.archive.selectors import (
+    get_item_for_user,
+    record_search_for_user,
+    sees_secret_records,
+)
+from narvaro.core.models import User
+from narvaro.disclosure.models import (
+    Decision,
+    Delivery,
+    DeliveryFile,
+    RecordsRequest,
+    Redaction,
+    RequestItem,
+)
+
+
+def handles_requests(user: User) -> bool:
+    """Registrars and admins log, compile and decide requests for public records."""
+    return sees_secret_records(user)
+
+
+def _require_handler(user: User) -> None:
+    if not handles_requests(user):
+        raise PermissionDenied
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def request_list_for_user(user: User, *, status: str = RecordsRequest.Status.OPEN) -> QuerySet:
+    """The requests with `status`, most urgent first; 403 for anyone but registrars and admins.
+
+    Requests are never served first come, first served (R23, JO 6813-20): every request is
+    to be decided the day it arrives. So the list puts first those past the end of day 3,
+    then those past the end of day 1, and within each group the request closest to a
+    decision (fewest undecided records) first, then the newest. Each row carries `overdue`
+    (0, 1 or 3: the last day whose end has passed), `item_count` and `undecided_count`.
+    """
+    _require_handler(user)
+    today = timezone.localdate()
+    # Past the end of day 3 = received before the start of the day before yesterday.
+    overdue = Case(
+        When(received_at__lt=_local_midnight(today - dt.timedelta(days=2)), then=Value(3)),
+        When(received_at__lt=_local_midnight(today), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    requests = RecordsRequest.objects.filter(status=status).select_related("handler")
+    requests = requests.annotate(
+        overdue=overdue,
+        item_count=Count("items", distinct=True),
+        undecided_count=Count("items", filter=Q(items__decision=""), distinct=True),
+    )
+    if status == RecordsRequest.Status.OPEN:
+        return requests.order_by("-overdue", "undecided_count", "-received_at", "-id")
+    return requests.order_by("-closed_at", "-id")
+
+
+def get_request_for_user(user: User, pk: int) -> RecordsRequest:
+    """Request `pk` for a registrar or admin; 404 for everyone else and for unknown ids."""
+    if not handles_requests(user):
+        raise Http404
+    try:
+        return RecordsRequest.objects.select_related("handler").get(pk=pk)
+    except RecordsRequest.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def get_request_item_for_user(user: User, request_pk: int, item_pk: int) -> RequestItem:
+    """The record `item_pk` as compiled into request `request_pk` (404 if not in it)."""
+    records_request = get_request_for_user(user, request_pk)
+    try:
+        return RequestItem.objects.select_related("item__account__unit", "decided_by").get(
+            request=records_request, item_id=item_pk
+        )
+    except RequestItem.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def get_redaction_for_user(user: User, request_pk: int, pk: int) -> Redaction:
+    records_request = get_request_for_user(user, request_pk)
+    try:
+        return Redaction.objects.select_related("request_item", "version").get(
+            request_item__request=records_request, pk=pk
+        )
+    except Redaction.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def get_delivery_file_for_user(user: User, request_pk: int, number: int, kind: str) -> DeliveryFile:
+    records_request = get_request_for_user(user, request_pk)
+    try:
+        return DeliveryFile.objects.select_related("delivery__request").get(
+            delivery__request=records_request, delivery__number=number, kind=kind
+        )
+    except DeliveryFile.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def request_items(records_request: RecordsRequest) -> QuerySet[RequestItem]:
+    """The records of a request with what its page shows, in a fixed number of queries."""
+    return (
+        RequestItem.objects.filter(request=records_request)
+        .select_related("item__account__unit", "decided_by", "delivery")
+        .annotate(
+            suggested=Count("redactions", filter=Q(redactions__status="suggested")),
+            masked=Count("redactions", filter=Q(redactions__status="accepted")),
+        )
+        .order_by("item__created_at", "item_id")
+    )
+
+
+def request_deliveries(records_request: RecordsRequest) -> list[Delivery]:
+    return list(
+        Delivery.objects.filter(request=records_request)
+        .select_related("created_by")
+        .prefetch_related("files")
+        .order_by("number")
+    )
+
+
+@dataclass(frozen=True)
+class RequestFigures:
+    """What the request page says about the clock and the people in it (R23, R26)."""
+
+    elapsed: dt.timedelta
+    day1_end: dt.datetime
+    day3_end: dt.datetime
+    overdue: int
+    authors: int
+    ready: int
+
+
+# From this many different authors a request "covers many people" (R26): prompt an
+# assessment under OSL 21 kap. 7 § before releasing.
+MANY_PEOPLE = 10
+
+
+def request_figures(
+    records_request: RecordsRequest, now: dt.datetime | None = None
+) -> RequestFigures:
+    now = now or timezone.now()
+    day1, day3 = records_request.day_end(1), records_request.day_end(3)
+    items = RequestItem.objects.filter(request=records_request)
+    authors = items.exclude(item__author_handle="").values("item__author_handle").distinct().count()
+    ready = items.filter(delivery__isnull=True).exclude(decision=Decision.PENDING).count()
+    return RequestFigures(
+        elapsed=now - records_request.received_at,
+        day1_end=day1,
+        day3_end=day3,
+        overdue=3 if now >= day3 else 1 if now >= day1 else 0,
+        authors=authors,
+        ready=ready,
+    )
+
+
+def compile_candidates(user: User, records_request: RecordsRequest, **filters: object) -> QuerySet:
+    """Archive items matching the search filters, each marked `in_request` (R24).
+
+    Uses the archive's own search, so edited items, items deleted on the platform and items
+    removed by moderation are found like any other; the filters `deleted` and `edited`
+    narrow to them.
+    """
+    _require_handler(user)
+    items = record_search_for_user(user, **filters)  # type: ignore[arg-type]
+    chosen = RequestItem.objects.filter(request=records_request).values("item_id")
+    return items.annotate(
+        in_request=Case(
+            When(pk__in=chosen, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+    )
+
+
+def items_on_open_requests() -> QuerySet[RequestItem, int]:
+    """Ids of the archive items compiled into a request that is still open.
+
+    An open request is a legal hold (R27): retention must not dispose of these items.
+    Use as `Item.objects.exclude(pk__in=items_on_open_requests())`.
+    """
+    return (
+        RequestItem.objects.filter(request__status=RecordsRequest.Status.OPEN)
+        .values_list("item_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of a version's text on the review page, and the redaction covering it, if any."""
+
+    text: str
+    redaction: Redaction | None = None
+
+
+@dataclass(frozen=True)
+class VersionReview:
+    version: ItemVersion
+    passages: list[Passage]
+    redactions: list[Redaction]
+
+
+@dataclass(frozen=True)
+class ItemReview:
+    """What the review page of one requested record shows, read in a fixed number of queries."""
+
+    item: Item
+    versions: list[VersionReview]
+    events: list[ItemEvent]
+    is_secret: bool
+    version_queryset: QuerySet[ItemVersion]
+
+
+def _passages(text: str, redactions: list[Redaction]) -> list[Passage]:
+    passages: list[Passage] = []
+    at = 0
+    for redaction in sorted(redactions, key=lambda r: (r.start, r.end)):
+        if redaction.start < at or redaction.end > len(text):
+            continue  # overlaps one already shown; it is still listed below the text
+        passages.append(Passage(text[at : redaction.start]))
+        passages.append(Passage(text[redaction.start : redaction.end], redaction))
+        at = redaction.end
+    passages.append(Passage(text[at:]))
+    return [p for p in passages if p.text]
+
+
+def request_item_review(user: User, request_item: RequestItem) -> ItemReview:
+    """The record's versions with their redactions marked, for the registrar (R25)."""
+    _require_handler(user)
+    item = get_item_for_user(user, request_item.item_id)
+    redactions: dict[int, list[Redaction]] = {}
+    for redaction in request_item.redactions.select_related("reviewed_by").order_by("start"):
+        redactions.setdefault(redaction.version_id, []).append(redaction)
+    versions = item.versions.prefetch_related("attachments").order_by("number")
+    return ItemReview(
+        item=item,
+        versions=[
+            VersionReview(
+                version,
+                _passages(version.text or "", redactions.get(version.pk, [])),
+                redactions.get(version.pk, []),
+            )
+            for version in versions
+        ],
+        events=list(item.events.order_by("seq")),
+        is_secret=bool(getattr(item, "is_secret", False)),
+        version_queryset=item.versions.order_by("number"),
+    )

@@ -1,0 +1,612 @@
+"""Writes of requests for public records: logging, compiling, deciding, redacting, releasing.
+
+Every change and every view or export of records is written to the audit log in the same
+transaction (R25, R37). Nothing here writes to the archive: a redaction is a span applied to
+the disclosure copy when it is rendered (`rendering.render_items_pdf`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max, Prefetch
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from narvaro.archive.capture import iso
+from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
+from narvaro.core.models import AuditEvent, User
+from narvaro.core.services import audit_record
+from narvaro.disclosure.detection import find_personal_data
+from narvaro.disclosure.models import (
+    Decision,
+    Delivery,
+    DeliveryFile,
+    RecordsRequest,
+    Redaction,
+    RequestItem,
+)
+from narvaro.disclosure.rendering import Segment, Span, apply_spans, html_to_pdf, render_items_pdf
+from narvaro.lib.spreadsheet import spreadsheet_safe
+
+REQUEST_FIELDS = [
+    "received_at",
+    "channel",
+    "scope",
+    "delivery_route",
+    "delivery_address",
+    "requester_name",
+    "electronic_copy",
+    "handler",
+]
+
+
+@transaction.atomic
+def request_create(
+    *, actor: User, request: HttpRequest | None = None, **fields: Any
+) -> RecordsRequest:
+    """Log a request for public records. Only the scope, channel and delivery are required."""
+    unknown = set(fields) - set(REQUEST_FIELDS)
+    if unknown:
+        raise ValueError(f"request_create cannot set {sorted(unknown)}")
+    fields.setdefault("handler", actor)
+    records_request = RecordsRequest(**fields)
+    records_request.full_clean()
+    records_request.save()
+    # The requester's name is personal data: the log says whether one was given, not which.
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=records_request,
+        summary=f"request for public records received {iso(records_request.received_at)}",
+        changes={
+            "channel": records_request.channel,
+            "anonymous": not records_request.requester_name,
+        },
+        request=request,
+    )
+    return records_request
+
+
+@transaction.atomic
+def request_close(
+    *, actor: User, records_request: RecordsRequest, request: HttpRequest | None = None
+) -> RecordsRequest:
+    """Close a request once nothing in it waits for a decision or a delivery."""
+    waiting = records_request.items.filter(delivery__isnull=True).count()
+    if waiting:
+        raise ValidationError(
+            _("%(count)s records have not been decided and delivered yet.") % {"count": waiting}
+        )
+    records_request.status = RecordsRequest.Status.CLOSED
+    records_request.closed_at = timezone.now()
+    records_request.full_clean()
+    records_request.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=records_request,
+        summary="request closed",
+        request=request,
+    )
+    return records_request
+
+
+def _suggestions(request_item: RequestItem, versions: Iterable[ItemVersion]) -> list[Redaction]:
+    return [
+        Redaction(
+            request_item=request_item,
+            version=version,
+            start=finding.start,
+            end=finding.end,
+            kind=finding.kind,
+        )
+        for version in versions
+        for finding in find_personal_data(version.text or "")
+    ]
+
+
+def _require_open(records_request: RecordsRequest) -> None:
+    if records_request.status != RecordsRequest.Status.OPEN:
+        raise ValidationError(_("This request is closed."))
+
+
+@transaction.atomic
+def request_items_add(
+    *,
+    actor: User,
+    records_request: RecordsRequest,
+    items: Iterable[Item],
+    request: HttpRequest | None = None,
+) -> int:
+    """Compile `items` into the request (those already in it are skipped); return how many.
+
+    Each new record gets suggested redactions for the personal data found in its versions.
+    """
+    _require_open(records_request)
+    present = set(records_request.items.values_list("item_id", flat=True))
+    new_ids = [item.pk for item in items if item.pk not in present]
+    new_ids = list(dict.fromkeys(new_ids))
+    if not new_ids:
+        return 0
+    RequestItem.objects.bulk_create(
+        [RequestItem(request=records_request, item_id=pk) for pk in new_ids]
+    )
+    added = RequestItem.objects.filter(request=records_request, item_id__in=new_ids)
+    versions = Prefetch(
+        "item__versions", queryset=ItemVersion.objects.only("id", "item_id", "text")
+    )
+    suggestions: list[Redaction] = []
+    for request_item in added.select_related("item").prefetch_related(versions):
+        suggestions.extend(_suggestions(request_item, request_item.item.versions.all()))
+    Redaction.objects.bulk_create(suggestions)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=records_request,
+        summary=f"{len(new_ids)} records compiled into the request",
+        changes={"added": new_ids, "suggested_redactions": len(suggestions)},
+        request=request,
+    )
+    return len(new_ids)
+
+
+@transaction.atomic
+def request_item_remove(
+    *, actor: User, request_item: RequestItem, request: HttpRequest | None = None
+) -> None:
+    """Take a record out of a request, unless it has already been delivered."""
+    _require_open(request_item.request)
+    if request_item.delivery_id:
+        raise ValidationError(_("This record has been delivered and stays in the request."))
+    request_item.redactions.all().delete()
+    request_item.delete()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=request_item.request,
+        summary="record taken out of the request",
+        changes={"removed": request_item.item_id},
+        request=request,
+    )
+
+
+@transaction.atomic
+def request_item_decide(
+    *,
+    actor: User,
+    request_item: RequestItem,
+    decision: str,
+    legal_ground: str = "",
+    request: HttpRequest | None = None,
+) -> RequestItem:
+    """Decide on one record: release, release in part or withhold (R25).
+
+    Withholding and releasing in part need a legal ground; a record with masked text can
+    only be released in part.
+    """
+    _require_open(request_item.request)
+    if request_item.delivery_id:
+        raise ValidationError(_("This record has been delivered; its decision stands."))
+    legal_ground = legal_ground.strip()
+    if decision in {Decision.PARTLY, Decision.WITHHOLD} and not legal_ground:
+        raise ValidationError({"legal_ground": _("Give the legal ground for the decision.")})
+    masked = request_item.redactions.filter(status=Redaction.Status.ACCEPTED).exists()
+    if decision == Decision.RELEASE and masked:
+        raise ValidationError(
+            {"decision": _("Text is masked in this record: choose release in part.")}
+        )
+    request_item.decision = decision
+    request_item.legal_ground = "" if decision == Decision.RELEASE else legal_ground
+    request_item.decided_by = actor if decision else None
+    request_item.decided_at = timezone.now() if decision else None
+    request_item.full_clean()
+    request_item.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=request_item.request,
+        summary=f"decision on record {request_item.item_id}: {decision or 'undecided'}",
+        changes={
+            "item": request_item.item_id,
+            "decision": decision,
+            "legal_ground": request_item.legal_ground,
+        },
+        request=request,
+    )
+    return request_item
+
+
+def _log_redaction(
+    actor: User, redaction: Redaction, what: str, request: HttpRequest | None
+) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=redaction.request_item.request,
+        summary=f"redaction {what}: version {redaction.version_id} "
+        f"characters {redaction.start}-{redaction.end}",
+        changes={
+            "item": redaction.request_item.item_id,
+            "version": redaction.version_id,
+            "span": [redaction.start, redaction.end],
+            "kind": redaction.kind,
+            "status": redaction.status,
+            "legal_ground": redaction.legal_ground,
+        },
+        request=request,
+    )
+
+
+@transaction.atomic
+def redaction_review(
+    *,
+    actor: User,
+    redaction: Redaction,
+    accept: bool,
+    legal_ground: str = "",
+    request: HttpRequest | None = None,
+) -> Redaction:
+    """Accept (mask, with its legal ground) or reject (keep readable) one span (R25)."""
+    _require_open(redaction.request_item.request)
+    if redaction.request_item.delivery_id:
+        raise ValidationError(_("This record has been delivered; its masking stands."))
+    legal_ground = legal_ground.strip()
+    if accept and not legal_ground:
+        raise ValidationError({"legal_ground": _("Give the legal ground for masking.")})
+    redaction.status = Redaction.Status.ACCEPTED if accept else Redaction.Status.REJECTED
+    redaction.legal_ground = legal_ground if accept else ""
+    redaction.reviewed_by = actor
+    redaction.reviewed_at = timezone.now()
+    redaction.full_clean()
+    redaction.save()
+    _log_redaction(actor, redaction, "accepted" if accept else "rejected", request)
+    return redaction
+
+
+@transaction.atomic
+def redaction_add(
+    *,
+    actor: User,
+    request_item: RequestItem,
+    version: ItemVersion,
+    text: str,
+    legal_ground: str,
+    request: HttpRequest | None = None,
+) -> list[Redaction]:
+    """Mask every occurrence of `text` in `version` (of the record), with its legal ground."""
+    _require_open(request_item.request)
+    if request_item.delivery_id:
+        raise ValidationError(_("This record has been delivered; its masking stands."))
+    if version.item_id != request_item.item_id:
+        raise ValidationError(_("That version belongs to another record."))
+    legal_ground = legal_ground.strip()
+    if not legal_ground:
+        raise ValidationError({"legal_ground": _("Give the legal ground for masking.")})
+    source = version.text or ""
+    if not text or text not in source:
+        raise ValidationError({"text": _("That text does not occur in this version.")})
+    made: list[Redaction] = []
+    at = source.find(text)
+    while at != -1:
+        redaction, _created = Redaction.objects.update_or_create(
+            request_item=request_item,
+            version=version,
+            start=at,
+            end=at + len(text),
+            defaults={
+                "kind": Redaction.Kind.MANUAL,
+                "status": Redaction.Status.ACCEPTED,
+                "legal_ground": legal_ground,
+                "reviewed_by": actor,
+                "reviewed_at": timezone.now(),
+            },
+        )
+        _log_redaction(actor, redaction, "added", request)
+        made.append(redaction)
+        at = source.find(text, at + len(text))
+    return made
+
+
+def request_view_log(
+    *, actor: User, records_request: RecordsRequest, what: str, request: HttpRequest | None = None
+) -> None:
+    """Log that `actor` looked at a request's records (R37)."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        target=records_request,
+        summary=what,
+        request=request,
+    )
+
+
+def delivery_file_open_log(
+    *, actor: User, delivery_file: DeliveryFile, request: HttpRequest | None = None
+) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        target=delivery_file.delivery.request,
+        summary=f"delivery {delivery_file.delivery.number} {delivery_file.kind} downloaded",
+        changes={"sha256": delivery_file.sha256},
+        request=request,
+    )
+
+
+# --- Deliveries ----------------------------------------------------------------------------
+
+
+def _spans(request_items: Iterable[RequestItem]) -> dict[int, list[Span]]:
+    spans: dict[int, list[Span]] = {}
+    for redaction in Redaction.objects.filter(
+        request_item__in=list(request_items), status=Redaction.Status.ACCEPTED
+    ):
+        spans.setdefault(redaction.version_id, []).append(
+            Span(redaction.start, redaction.end, redaction.legal_ground)
+        )
+    return spans
+
+
+def _masked(segments: list[Segment]) -> str:
+    masked = _("masked")
+    return "".join(f"[{masked}: {s.ground}]" if s.masked else s.text for s in segments)
+
+
+def _electronic_rows(items: list[Item], spans: dict[int, list[Span]]) -> list[dict[str, Any]]:
+    """The released records as plain data, masked text included, for the JSON and CSV copies."""
+    attachments = Prefetch(
+        "attachments", queryset=VersionMedia.objects.select_related("media").order_by("position")
+    )
+    loaded = (
+        Item.objects.filter(pk__in=[item.pk for item in items])
+        .select_related("account")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=ItemVersion.objects.order_by("number").prefetch_related(attachments),
+            ),
+            Prefetch("events", queryset=ItemEvent.objects.order_by("seq")),
+        )
+        .order_by("created_at", "id")
+    )
+    rows = []
+    for item in loaded:
+        rows.append(
+            {
+                "platform": item.platform,
+                "remote_id": item.remote_id,
+                "account": f"{item.account.platform}:{item.account.handle}",
+                "kind": item.kind,
+                "direction": item.direction,
+                "author_handle": item.author_handle,
+                "author_name": item.author_name,
+                "created_at": iso(item.created_at),
+                "first_seen_at": iso(item.first_seen_at),
+                "in_reply_to": item.parent_remote_id,
+                "thread": item.thread_remote_id,
+                "permalink": item.permalink,
+                "versions": [
+                    {
+                        "number": version.number,
+                        "recorded_at": iso(version.recorded_at),
+                        "text": None
+                        if version.text is None
+                        else _masked(apply_spans(version.text, spans.get(version.pk, []))),
+                        "masked": bool(spans.get(version.pk)),
+                        "content_digest": version.content_digest,
+                        "attachments": [
+                            {
+                                "name": a.original_name,
+                                "content_type": a.media.content_type if a.media else "",
+                                "sha256": a.media.sha256 if a.media else "",
+                                "alt_text": a.alt_text,
+                                "missing": a.missing,
+                            }
+                            for a in version.attachments.all()
+                        ],
+                    }
+                    for version in item.versions.all()
+                ],
+                "events": [
+                    {
+                        "type": event.type,
+                        "occurred_at": iso(event.occurred_at),
+                        "recorded_at": iso(event.recorded_at),
+                    }
+                    for event in item.events.all()
+                ],
+            }
+        )
+    return rows
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    """One line per version: the record's fields, then the version's."""
+    out = io.StringIO()
+    columns = [
+        "platform", "remote_id", "account", "kind", "direction", "author_handle",
+        "author_name", "created_at", "first_seen_at", "in_reply_to", "thread", "permalink",
+        "version", "recorded_at", "text", "masked", "content_digest", "alt_texts", "events",
+    ]  # fmt: skip
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        events = "; ".join(f"{e['type']} {e['occurred_at'] or ''}".strip() for e in row["events"])
+        for version in row["versions"]:
+            values = [row[c] for c in columns[:12]] + [
+                version["number"],
+                version["recorded_at"],
+                version["text"] or "",
+                "yes" if version["masked"] else "no",
+                version["content_digest"],
+                " | ".join(a["alt_text"] for a in version["attachments"] if a["alt_text"]),
+                events,
+            ]
+            writer.writerow([spreadsheet_safe(str(v or "")) for v in values])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _decision_pdf(
+    records_request: RecordsRequest,
+    delivery: Delivery,
+    decided: list[RequestItem],
+    spans: dict[int, list[Span]],
+) -> bytes:
+    withheld = [ri for ri in decided if ri.decision == Decision.WITHHOLD]
+    partly = [ri for ri in decided if ri.decision == Decision.PARTLY]
+    grounds_masked: dict[str, int] = {}
+    for ri in partly:
+        for version_spans in (spans.get(v.pk, []) for v in ri.item.versions.all()):
+            for span in version_spans:
+                grounds_masked[span.ground] = grounds_masked.get(span.ground, 0) + 1
+    html = render_to_string(
+        "disclosure/pdf/decision.html",
+        {
+            "records_request": records_request,
+            "delivery": delivery,
+            "withheld": withheld,
+            "partly": partly,
+            "released": sum(1 for ri in decided if ri.decision == Decision.RELEASE),
+            "grounds_masked": sorted(grounds_masked.items()),
+            "organisation": settings.ORGANISATION_NAME or _("the authority"),
+            "language": delivery.language,
+        },
+    )
+    return html_to_pdf(html, pdf_a=True)
+
+
+def _store(delivery: Delivery, kind: str, content: bytes, content_type: str) -> DeliveryFile:
+    ext = {"csv": "csv", "json": "json"}.get(kind, "pdf")
+    name = f"disclosure/request-{delivery.request_id}/{delivery.number}/{kind}.{ext}"
+    stored = default_storage.save(name, ContentFile(content))
+    return DeliveryFile.objects.create(
+        delivery=delivery,
+        kind=kind,
+        storage_name=stored,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _make_files(
+    delivery: Delivery,
+    decided: list[RequestItem],
+    released: list[Item],
+    spans: dict[int, list[Span]],
+    stored: list[DeliveryFile],
+) -> None:
+    """Render and store the delivery's files, appending each to `stored` as it is written."""
+    records_request = delivery.request
+    title = _("Request %(number)s, delivery %(stage)s") % {
+        "number": records_request.pk,
+        "stage": delivery.number,
+    }
+    pdf = "application/pdf"
+    if released:
+        printout = render_items_pdf(
+            items=released, redactions=spans, title=title, language=delivery.language
+        )
+        stored.append(_store(delivery, DeliveryFile.Kind.PRINTOUT, printout, pdf))
+        if records_request.electronic_copy:
+            pdf_a = render_items_pdf(
+                items=released, redactions=spans, title=title, language=delivery.language,
+                pdf_a=True,
+            )  # fmt: skip
+            rows = _electronic_rows(released, spans)
+            document = {"request": records_request.pk, "delivery": delivery.number, "records": rows}
+            data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+            stored.append(_store(delivery, DeliveryFile.Kind.PDF_A, pdf_a, pdf))
+            stored.append(_store(delivery, DeliveryFile.Kind.CSV, _csv(rows), "text/csv"))
+            stored.append(_store(delivery, DeliveryFile.Kind.JSON, data, "application/json"))
+    if any(ri.decision in {Decision.WITHHOLD, Decision.PARTLY} for ri in decided):
+        decision = _decision_pdf(records_request, delivery, decided, spans)
+        stored.append(_store(delivery, DeliveryFile.Kind.DECISION, decision, pdf))
+
+
+@transaction.atomic
+def delivery_create(
+    *,
+    actor: User,
+    records_request: RecordsRequest,
+    language: str = "sv",
+    request: HttpRequest | None = None,
+) -> Delivery:
+    """Release every decided record not yet delivered, as the next stage (R23–R25).
+
+    Makes the printout of the released records with their masks; the electronic copy
+    (PDF/A, CSV, JSON) when the request asks for one; and, when anything is withheld or
+    masked, the decision document with the grounds and how to appeal. Refused while a
+    record in the stage still has unreviewed redaction suggestions.
+    """
+    _require_open(records_request)
+    decided = list(
+        records_request.items.filter(delivery__isnull=True)
+        .exclude(decision=Decision.PENDING)
+        .select_related("item")
+        .prefetch_related("item__versions")
+        .order_by("item__created_at", "item_id")
+    )
+    if not decided:
+        raise ValidationError(_("No decided records wait for delivery."))
+    unreviewed = Redaction.objects.filter(
+        request_item__in=decided, status=Redaction.Status.SUGGESTED
+    ).exclude(request_item__decision=Decision.WITHHOLD)
+    if unreviewed.exists():
+        raise ValidationError(
+            _("Review the suggested maskings first (%(count)s left).")
+            % {"count": unreviewed.count()}
+        )
+    spans = _spans(decided)
+    partly_unmasked = [
+        ri
+        for ri in decided
+        if ri.decision == Decision.PARTLY
+        and not any(spans.get(v.pk) for v in ri.item.versions.all())
+    ]
+    if partly_unmasked:
+        raise ValidationError(
+            _("Records released in part need at least one masked passage (record %(id)s).")
+            % {"id": partly_unmasked[0].item_id}
+        )
+    number = (records_request.deliveries.aggregate(n=Max("number"))["n"] or 0) + 1
+    delivery = Delivery.objects.create(
+        request=records_request, number=number, created_by=actor, language=language
+    )
+    released = [ri.item for ri in decided if ri.decision != Decision.WITHHOLD]
+    stored: list[DeliveryFile] = []
+    try:
+        with translation.override(language):
+            _make_files(delivery, decided, released, spans, stored)
+    except BaseException:
+        # The transaction rolls back the rows; the files written so far go too.
+        for delivery_file in stored:
+            default_storage.delete(delivery_file.storage_name)
+        raise
+    RequestItem.objects.filter(pk__in=[ri.pk for ri in decided]).update(delivery=delivery)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        target=records_request,
+        summary=f"delivery {number}: {len(released)} released, "
+        f"{len(decided) - len(released)} withheld",
+        changes={
+            "items": [ri.item_id for ri in decided],
+            "files": {f.kind: f.sha256 for f in stored},
+        },
+        request=request,
+    )
+    return delivery

@@ -1,0 +1,413 @@
+"""Requests for public records end to end: logging, the clock, compiling, deciding, masking and
+delivering (R23–R26, R33, R37)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zoneinfo
+
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+
+from narvaro.archive.capture import EventInput
+from narvaro.archive.fixity import verify_archive
+from narvaro.archive.models import Item, ItemVersion
+from narvaro.archive.services import capture_batch
+from narvaro.archive.tests.support import a_capture, a_deletion, an_image
+from narvaro.core.models import AuditEvent
+from narvaro.disclosure import selectors, services
+from narvaro.disclosure.models import Decision, DeliveryFile, RecordsRequest, Redaction
+from narvaro.disclosure.tests.test_rendering import pdf_text
+from narvaro.lib.testing import NarvaroTestCase
+
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+PNR = "19811218-9876"
+
+
+def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM)
+
+
+def new_request(actor, **extra) -> RecordsRequest:  # type: ignore[no-untyped-def]
+    fields = {
+        "channel": RecordsRequest.Channel.EMAIL,
+        "scope": "Allt @erik skrev på bibliotekets konto under 2024.",
+        "delivery_route": RecordsRequest.Route.COLLECT,
+        **extra,
+    }
+    return services.request_create(actor=actor, **fields)
+
+
+class ArchiveFixture(NarvaroTestCase):
+    """@erik on the library account in 2023–2025, with an edit, a deletion and a personnummer."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        erik = {"author_handle": "@erik@social.example", "author_name": "Erik"}
+        # e1: 2024, edited twice; its first version carries a personnummer.
+        for text in [f"Hej! Mitt personnummer är {PNR}.", "Hej! (redigerat)", "Hej igen!"]:
+            capture_batch(
+                account=cls.account_a,
+                captures=[a_capture("e1", text, created_at=at(2024, 2, 1), **erik)],
+                source="test",
+            )
+        capture_batch(
+            account=cls.account_a,
+            captures=[
+                # Outside 2024, another author, or another account: not matching.
+                a_capture("e0", "Gammalt inlägg", created_at=at(2023, 12, 31, 23, 59), **erik),
+                a_capture("e3", "Nytt år", created_at=at(2025, 1, 1, 0, 1), **erik),
+                a_capture("a1", "Annas fråga", created_at=at(2024, 5, 5)),
+            ],
+            source="test",
+        )
+        capture_batch(
+            account=cls.account_b,
+            captures=[a_capture("b1", "Parkbänk", created_at=at(2024, 6, 1), **erik)],
+            source="test",
+        )
+
+    def setUp(self) -> None:
+        super().setUp()
+        # e2: 2024, with an image and its alt text, later deleted on the platform and removed
+        # by moderation. Captured per test: each test has its own media folder.
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture(
+                    "e2",
+                    "Titta på kön vid bokbussen",
+                    created_at=at(2024, 12, 31, 23, 30),
+                    media=(an_image(alt="Lång kö vid en grön buss"),),
+                    author_handle="@erik@social.example",
+                    author_name="Erik",
+                )
+            ],
+            events=[
+                a_deletion("e2"),
+                EventInput(platform="mastodon", remote_id="e2", type="removed"),
+            ],
+            source="test",
+        )
+
+    def compile_erik_2024(self, records_request: RecordsRequest) -> int:
+        """Everything by @erik in 2024 on the library account, found with the archive's search."""
+        items = selectors.compile_candidates(
+            self.rita,
+            records_request,
+            author="@erik",
+            account=self.account_a.pk,
+            date_from=dt.date(2024, 1, 1),
+            date_to=dt.date(2024, 12, 31),
+        )
+        return services.request_items_add(
+            actor=self.rita, records_request=records_request, items=items
+        )
+
+
+class RequestLoggingTests(NarvaroTestCase):
+    def test_a_request_without_a_name_is_accepted_and_logged_as_anonymous(self) -> None:
+        """R23, R26: the requester's identity is optional and no purpose is asked."""
+        records_request = new_request(self.rita)
+        self.assertEqual(records_request.requester_name, "")
+        self.assertEqual(records_request.handler, self.rita)
+        self.assertFalse(any("purpose" in f.name for f in RecordsRequest._meta.get_fields()))
+        event = AuditEvent.objects.get(
+            action=AuditEvent.Action.CREATE, target_type="disclosure.recordsrequest"
+        )
+        self.assertEqual(event.changes, {"channel": "email", "anonymous": True})
+
+    def test_a_copy_by_post_needs_an_address_only_then(self) -> None:
+        from narvaro.disclosure.forms import RequestForm
+
+        form = RequestForm(
+            data={
+                "received_at": "2026-03-02T09:00",
+                "channel": "phone",
+                "scope": "Kommentarerna under inlägget om bokbussen",
+                "delivery_route": "post",
+                "handler": self.rita.pk,
+            }
+        )
+        self.assertFalse(form.is_valid())
+        self.assertEqual(form.errors["delivery_address"], ["Say where the copy is to be sent."])
+        data = dict(form.data, delivery_route="collect")
+        self.assertTrue(RequestForm(data=data).is_valid())
+
+    def test_only_registrars_and_admins_can_hold_a_request(self) -> None:
+        from narvaro.disclosure.forms import RequestForm
+
+        handlers = set(RequestForm().fields["handler"].queryset)  # type: ignore[attr-defined]
+        self.assertEqual(handlers, {self.rita, self.adam})
+
+
+class ClockTests(NarvaroTestCase):
+    """R23: the clock starts at receipt; the end of day 1 and of day 3 are flagged."""
+
+    def test_day_1_and_day_3_flags_follow_the_local_calendar(self) -> None:
+        received = at(2026, 3, 2, 16, 30)  # a Monday afternoon
+        records_request = new_request(self.rita, received_at=received)
+        self.assertEqual(records_request.day_end(1), at(2026, 3, 3, 0, 0))
+        self.assertEqual(records_request.day_end(3), at(2026, 3, 5, 0, 0))
+        for now, overdue in [
+            (at(2026, 3, 2, 23, 59), 0),
+            (at(2026, 3, 3, 0, 1), 1),
+            (at(2026, 3, 4, 23, 59), 1),
+            (at(2026, 3, 5, 0, 0), 3),
+        ]:
+            with self.subTest(now=now), time_machine.travel(now, tick=False):
+                listed = selectors.request_list_for_user(self.rita).get()
+                self.assertEqual(listed.overdue, overdue)
+                figures = selectors.request_figures(records_request)
+                self.assertEqual(figures.overdue, overdue)
+                self.assertEqual(figures.elapsed, now - received)
+
+    def test_the_list_is_not_first_come_first_served(self) -> None:
+        """Overdue first; within a group the one closest to a decision, then the newest."""
+        with time_machine.travel(at(2026, 3, 10, 9, 0), tick=False):
+            oldest = new_request(self.rita, received_at=at(2026, 3, 5, 9))  # past day 3
+            day1_a = new_request(self.rita, received_at=at(2026, 3, 9, 8))  # past day 1
+            day1_b = new_request(self.rita, received_at=at(2026, 3, 8, 20))  # past day 1
+            today_a = new_request(self.rita, received_at=at(2026, 3, 10, 7))
+            today_b = new_request(self.rita, received_at=at(2026, 3, 10, 8))
+            capture_batch(account=self.account_a, captures=[a_capture("q1")], source="test")
+            services.request_items_add(
+                actor=self.rita, records_request=day1_a, items=Item.objects.all()
+            )
+            order = list(selectors.request_list_for_user(self.rita))
+        self.assertEqual(order, [oldest, day1_b, day1_a, today_b, today_a])
+        self.assertNotEqual(order, sorted(order, key=lambda r: r.received_at))
+
+
+class CompileAndDeliverTests(ArchiveFixture):
+    def test_everything_by_someone_in_2024_on_an_account_prints_every_version(self) -> None:
+        """R24: all matching records, also edited and deleted ones, every version literally."""
+        records_request = new_request(self.rita)
+        self.assertEqual(self.compile_erik_2024(records_request), 2)
+        chosen = set(records_request.items.values_list("item__remote_id", flat=True))
+        self.assertEqual(chosen, {"e1", "e2"})
+        # Withheld nothing; the personnummer suggestion is reviewed (kept readable here).
+        for redaction in Redaction.objects.filter(request_item__request=records_request):
+            services.redaction_review(actor=self.rita, redaction=redaction, accept=False)
+        for request_item in records_request.items.all():
+            services.request_item_decide(
+                actor=self.rita, request_item=request_item, decision=Decision.RELEASE
+            )
+        delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+        printout = delivery.files.get(kind=DeliveryFile.Kind.PRINTOUT)
+        with default_storage.open(printout.storage_name, "rb") as handle:
+            text = pdf_text(handle.read())
+        versions = ItemVersion.objects.filter(item__remote_id__in=["e1", "e2"])
+        self.assertEqual(versions.count(), 4)
+        for version in versions:
+            self.assertIn(version.text, text)
+        self.assertIn("Lång kö vid en grön buss", text)  # alt text
+        self.assertIn("Raderad på plattformen", text)  # the deletion, in Swedish
+        self.assertIn("Borttagen av moderering", text)
+        for absent in ["Gammalt inlägg", "Nytt år", "Annas fråga", "Parkbänk"]:
+            self.assertNotIn(absent, text)
+        # No decision document: nothing was withheld or masked.
+        self.assertEqual(list(delivery.files.values_list("kind", flat=True)), ["printout"])
+
+    def test_a_redacted_personnummer_is_masked_while_the_archive_stays_unchanged(self) -> None:
+        """R25, R33: suggested, accepted with its ground, masked in the copy only, logged."""
+        records_request = new_request(self.rita, electronic_copy=True)
+        self.compile_erik_2024(records_request)
+        first = ItemVersion.objects.get(item__remote_id="e1", number=1)
+        before = list(
+            ItemVersion.objects.values_list("pk", "text", "content_digest", "chain_digest")
+        )
+        suggestion = Redaction.objects.get(request_item__request=records_request)
+        self.assertEqual((suggestion.version, suggestion.kind), (first, "pnr"))
+        self.assertEqual(first.text[suggestion.start : suggestion.end], PNR)  # type: ignore[index]
+
+        services.redaction_review(
+            actor=self.rita, redaction=suggestion, accept=True, legal_ground="OSL 21 kap. 7 §"
+        )
+        e1 = records_request.items.get(item__remote_id="e1")
+        with self.assertRaisesMessage(ValidationError, "choose release in part"):
+            services.request_item_decide(actor=self.rita, request_item=e1, decision="release")
+        services.request_item_decide(
+            actor=self.rita, request_item=e1, decision="partly", legal_ground="OSL 21 kap. 7 §"
+        )
+        e2 = records_request.items.get(item__remote_id="e2")
+        services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
+        delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+
+        files = {
+            f.kind: default_storage.open(f.storage_name, "rb").read() for f in delivery.files.all()
+        }
+        self.assertEqual(set(files), {"printout", "pdfa", "csv", "json", "decision"})
+        for kind in ["printout", "pdfa"]:
+            text = pdf_text(files[kind])
+            self.assertNotIn(PNR, text)
+            self.assertNotIn("9876", text)
+            self.assertIn("Mitt personnummer är [maskerat: OSL 21 kap. 7 §]", text)
+            self.assertIn("Hej igen!", text)
+        self.assertNotIn(PNR, files["csv"].decode("utf-8"))
+        document = json.loads(files["json"])
+        texts = [v["text"] for r in document["records"] for v in r["versions"]]
+        self.assertIn("Hej! Mitt personnummer är [maskerat: OSL 21 kap. 7 §].", texts)
+        rows = list(csv.DictReader(io.StringIO(files["csv"].decode("utf-8-sig"))))
+        self.assertEqual(len(rows), 4)  # one line per version
+        decision = pdf_text(files["decision"])
+        self.assertIn("OSL 21 kap. 7 §", decision)
+        self.assertIn("kammarrätten", decision)
+        self.assertIn("inom tre veckor", decision)
+
+        # The archive: every text, digest and chain digest as before, and verify passes.
+        after = list(
+            ItemVersion.objects.values_list("pk", "text", "content_digest", "chain_digest")
+        )
+        self.assertEqual(after, before)
+        report = verify_archive()
+        self.assertTrue(report.intact, report.problems)
+        # The decision log cites the legal ground and the reviewer.
+        logged = AuditEvent.objects.filter(
+            target_id=str(records_request.pk), summary__startswith="redaction accepted"
+        ).get()
+        self.assertEqual(logged.actor, self.rita)
+        self.assertEqual(logged.changes["legal_ground"], "OSL 21 kap. 7 §")
+        self.assertEqual(logged.changes["span"], [suggestion.start, suggestion.end])
+        export = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+        self.assertEqual(
+            export.changes["files"]["printout"], delivery.files.get(kind="printout").sha256
+        )
+
+    def test_withholding_needs_a_ground_and_gives_a_decision_with_appeal_instructions(self) -> None:
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e2 = records_request.items.get(item__remote_id="e2")
+        with self.assertRaisesMessage(ValidationError, "Give the legal ground"):
+            services.request_item_decide(actor=self.rita, request_item=e2, decision="withhold")
+        services.request_item_decide(
+            actor=self.rita, request_item=e2, decision="withhold", legal_ground="OSL 26 kap. 1 §"
+        )
+        delivery = services.delivery_create(
+            actor=self.rita, records_request=records_request, language="en"
+        )
+        # Only a decision: nothing is released in this stage.
+        self.assertEqual(list(delivery.files.values_list("kind", flat=True)), ["decision"])
+        stored = delivery.files.get()
+        text = pdf_text(default_storage.open(stored.storage_name, "rb").read())
+        self.assertIn("1 record is withheld.", text)
+        self.assertIn("mastodon:e2", text)
+        self.assertIn("OSL 26 kap. 1 §", text)
+        self.assertIn("administrative court of appeal (kammarrätten)", text)
+        self.assertIn("within three weeks", text)
+        self.assertNotIn("bokbussen", text)  # a withheld record's text is not in its decision
+
+    def test_releases_come_in_stages_and_unreviewed_suggestions_block_a_stage(self) -> None:
+        """R23: release in stages; R25: every suggestion is decided before release."""
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e1 = records_request.items.get(item__remote_id="e1")
+        e2 = records_request.items.get(item__remote_id="e2")
+        with self.assertRaisesMessage(ValidationError, "No decided records"):
+            services.delivery_create(actor=self.rita, records_request=records_request)
+        services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
+        first = services.delivery_create(actor=self.rita, records_request=records_request)
+        self.assertEqual(first.number, 1)
+        services.request_item_decide(actor=self.rita, request_item=e1, decision="release")
+        with self.assertRaisesMessage(
+            ValidationError, "Review the suggested maskings first (1 left)"
+        ):
+            services.delivery_create(actor=self.rita, records_request=records_request)
+        services.redaction_review(actor=self.rita, redaction=e1.redactions.get(), accept=False)
+        second = services.delivery_create(actor=self.rita, records_request=records_request)
+        self.assertEqual(second.number, 2)
+        self.assertEqual([ri.item.remote_id for ri in second.items.all()], ["e1"])
+        e2.refresh_from_db()
+        with self.assertRaisesMessage(ValidationError, "its decision stands"):
+            services.request_item_decide(
+                actor=self.rita,
+                request_item=e2,
+                decision="withhold",
+                legal_ground="OSL 21 kap. 7 §",
+            )
+        services.request_close(actor=self.rita, records_request=records_request)
+        self.assertEqual(records_request.status, "closed")
+
+    def test_a_registrar_may_mask_any_passage_with_a_ground(self) -> None:
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e2 = records_request.items.get(item__remote_id="e2")
+        version = e2.item.versions.get()
+        with self.assertRaisesMessage(ValidationError, "does not occur"):
+            services.redaction_add(
+                actor=self.rita, request_item=e2, version=version, text="buss!", legal_ground="x"
+            )
+        made = services.redaction_add(
+            actor=self.rita,
+            request_item=e2,
+            version=version,
+            text="bokbussen",
+            legal_ground="OSL 18 kap. 1 §",
+        )
+        self.assertEqual([(r.start, r.end, r.status) for r in made], [(17, 26, "accepted")])
+        other = ItemVersion.objects.get(item__remote_id="e1", number=1)
+        with self.assertRaisesMessage(ValidationError, "another record"):
+            services.redaction_add(
+                actor=self.rita, request_item=e2, version=other, text="Hej", legal_ground="x"
+            )
+
+    def test_items_on_open_requests_are_held_until_the_request_closes(self) -> None:
+        """R27: an open request is a legal hold on its records."""
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        held = set(
+            Item.objects.filter(pk__in=selectors.items_on_open_requests()).values_list(
+                "remote_id", flat=True
+            )
+        )
+        self.assertEqual(held, {"e1", "e2"})
+        for request_item in records_request.items.all():
+            for redaction in request_item.redactions.all():
+                services.redaction_review(actor=self.rita, redaction=redaction, accept=False)
+            services.request_item_decide(
+                actor=self.rita, request_item=request_item, decision="release"
+            )
+        services.delivery_create(actor=self.rita, records_request=records_request)
+        services.request_close(actor=self.rita, records_request=records_request)
+        self.assertFalse(selectors.items_on_open_requests().exists())
+
+    def test_a_failed_rendering_leaves_no_delivery_and_no_files(self) -> None:
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e1 = records_request.items.get(item__remote_id="e1")
+        suggestion = e1.redactions.get()
+        services.redaction_review(
+            actor=self.rita, redaction=suggestion, accept=True, legal_ground="OSL 21 kap. 7 §"
+        )
+        services.request_item_decide(
+            actor=self.rita, request_item=e1, decision="partly", legal_ground="OSL 21 kap. 7 §"
+        )
+        # A span that no longer fits its text (as if the row were tampered with) stops the
+        # rendering: nothing half-made is kept.
+        Redaction.objects.filter(pk=suggestion.pk).update(end=10_000)
+        with self.assertRaisesMessage(ValueError, "lies outside the text"):
+            services.delivery_create(actor=self.rita, records_request=records_request)
+        self.assertFalse(records_request.deliveries.exists())
+        self.assertFalse(DeliveryFile.objects.exists())
+        folder = f"disclosure/request-{records_request.pk}/1"
+        self.assertFalse(default_storage.exists(folder) and default_storage.listdir(folder)[1])
+
+
+class ManyPeopleTests(NarvaroTestCase):
+    def test_a_request_covering_many_people_counts_them(self) -> None:
+        """R26: the page prompts an OSL 21 kap. 7 § assessment from MANY_PEOPLE authors."""
+        captures = [
+            a_capture(f"m{n}", "Hej", author_handle=f"@p{n}@social.example")
+            for n in range(selectors.MANY_PEOPLE)
+        ]
+        capture_batch(account=self.account_a, captures=captures, source="test")
+        records_request = new_request(self.rita)
+        services.request_items_add(
+            actor=self.rita, records_request=records_request, items=Item.objects.all()
+        )
+        self.assertEqual(selectors.request_figures(records_request).authors, selectors.MANY_PEOPLE)

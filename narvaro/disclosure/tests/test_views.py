@@ -1,0 +1,196 @@
+"""The request pages: registrars and admins only, every view and download logged (R23, R37)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from narvaro.archive.models import Item
+from narvaro.archive.services import capture_batch
+from narvaro.archive.tests.support import a_capture
+from narvaro.core.models import AuditEvent
+from narvaro.disclosure import services
+from narvaro.disclosure.models import RecordsRequest, Redaction
+from narvaro.disclosure.tests.test_rendering import pdf_text
+from narvaro.disclosure.tests.test_services import at, new_request
+from narvaro.lib.testing import NarvaroTestCase
+
+LIST_QUERIES = 7
+
+
+class RequestPagesTests(NarvaroTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        capture_batch(
+            account=cls.account_a,
+            captures=[
+                a_capture("v1", "Mitt nummer är 19811218-9876.", created_at=at(2024, 4, 1)),
+                a_capture("v2", "Tack för svaret", created_at=at(2024, 4, 2)),
+            ],
+            source="test",
+        )
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.records_request = new_request(self.rita)
+        self.item = Item.objects.get(remote_id="v1")
+        services.request_items_add(
+            actor=self.rita, records_request=self.records_request, items=[self.item]
+        )
+        self.detail = self.records_request.get_absolute_url()
+
+    def test_only_registrars_and_admins_reach_requests(self) -> None:
+        """R37: least privilege; a request does not exist for anyone else."""
+        for person, list_status, object_status in [
+            (self.vera, 403, 404),
+            (self.bob, 403, 404),
+            (self.alice, 403, 404),
+            (self.rita, 200, 200),
+            (self.adam, 200, 200),
+        ]:
+            client = self.client_for(person)
+            with self.subTest(person=person.username):
+                self.assertEqual(
+                    client.get(reverse("disclosure:request_list")).status_code, list_status
+                )
+                self.assertEqual(client.get(self.detail).status_code, object_status)
+                item_url = reverse(
+                    "disclosure:request_item", args=[self.records_request.pk, self.item.pk]
+                )
+                self.assertEqual(client.get(item_url).status_code, object_status)
+        # A POST by someone who does not handle requests changes nothing.
+        decide = reverse(
+            "disclosure:request_item_decide", args=[self.records_request.pk, self.item.pk]
+        )
+        response = self.client_for(self.vera).post(decide, {"decision": "release"})
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(self.records_request.items.get().decision, "")
+
+    def test_an_unknown_request_is_404_even_for_admins(self) -> None:
+        response = self.client_for(self.adam).get(reverse("disclosure:request_detail", args=[999]))
+        self.assertEqual(response.status_code, 404)
+
+    def test_a_request_is_logged_without_a_name_through_the_form(self) -> None:
+        """R23: no requester name needed; the form asks no purpose (R26)."""
+        client = self.client_for(self.rita)
+        form_page = client.get(reverse("disclosure:request_create"))
+        self.assertNotContains(form_page, "purpose")
+        self.assertNotContains(form_page, "syfte")
+        response = client.post(
+            reverse("disclosure:request_create"),
+            {
+                "received_at": "2026-03-02T09:15",
+                "channel": "phone",
+                "scope": "Kommentarerna om bokbussen",
+                "delivery_route": "collect",
+                "handler": self.rita.pk,
+            },
+        )
+        created = RecordsRequest.objects.latest("pk")
+        self.assertRedirects(response, reverse("disclosure:request_compile", args=[created.pk]))
+        self.assertEqual(created.requester_name, "")
+        self.assertEqual(created.received_at, at(2026, 3, 2, 9, 15))
+
+    def test_the_list_flags_day_1_and_day_3_and_says_why_it_is_not_a_queue(self) -> None:
+        """R23, tested with a frozen clock."""
+        with time_machine.travel(at(2026, 3, 10, 10), tick=False):
+            new_request(self.rita, received_at=at(2026, 3, 9, 15), scope="Igår")
+            new_request(self.rita, received_at=at(2026, 3, 6, 15), scope="Förra veckan")
+            response = self.client_for(self.rita).get(reverse("disclosure:request_list"))
+        rows = list(response.context["open_requests"])
+        self.assertEqual([r.scope for r in rows[:2]], ["Förra veckan", "Igår"])
+        self.assertContains(response, "Past the end of day 3", count=1)
+        self.assertContains(response, "Past the end of day 1", count=1)
+        self.assertContains(response, "so this list is not a queue")
+        self.assertContains(response, "3\xa0days, 19\xa0hours")  # elapsed since receipt
+
+    def test_the_list_costs_the_same_queries_however_many_requests(self) -> None:
+        client = self.client_for(self.rita)
+        closed = new_request(self.rita)
+        services.request_close(actor=self.rita, records_request=closed)
+        client.get(reverse("disclosure:request_list"))  # warm the session and site caches
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("disclosure:request_list"))
+        for n in range(6):
+            request = new_request(self.rita, scope=f"Begäran {n}")
+            services.request_items_add(
+                actor=self.rita, records_request=request, items=Item.objects.all()
+            )
+            services.request_close(actor=self.rita, records_request=new_request(self.rita))
+        with CaptureQueriesContext(connection) as many:
+            response = client.get(reverse("disclosure:request_list"))
+        self.assertEqual(len(response.context["open_requests"]), 7)
+        self.assertEqual(len(many), len(few))
+        self.assertEqual(len(many), LIST_QUERIES)
+
+    def test_compiling_finds_with_the_archive_filters_and_adds_what_matches(self) -> None:
+        client = self.client_for(self.rita)
+        url = reverse("disclosure:request_compile", args=[self.records_request.pk])
+        response = client.get(url, {"q": "tack"})
+        self.assertEqual([i.remote_id for i in response.context["page"].object_list], ["v2"])
+        response = client.post(
+            reverse("disclosure:request_compile_add", args=[self.records_request.pk]),
+            {"q": "tack", "querystring": "q=tack"},
+        )
+        self.assertRedirects(response, url + "?q=tack", fetch_redirect_response=False)
+        remote_ids = set(self.records_request.items.values_list("item__remote_id", flat=True))
+        self.assertEqual(remote_ids, {"v1", "v2"})
+        logged = AuditEvent.objects.filter(action="view", summary="archive searched")
+        self.assertEqual(logged.count(), 1)
+
+    def test_review_decide_deliver_and_download_through_the_pages(self) -> None:
+        """R25: mask with a ground, decide, deliver; each step and download logged (R37)."""
+        client = self.client_for(self.rita)
+        pk = self.records_request.pk
+        item_url = reverse("disclosure:request_item", args=[pk, self.item.pk])
+        page = client.get(item_url)
+        self.assertContains(page, "Suggested for masking:")
+        suggestion = Redaction.objects.get(request_item__request=self.records_request)
+        # Accepting without a ground is refused, with the reason shown.
+        accept = reverse("disclosure:redaction_accept", args=[pk, suggestion.pk])
+        response = client.post(accept, {"legal_ground": ""}, follow=True)
+        self.assertContains(response, "Give the legal ground for masking.")
+        client.post(accept, {"legal_ground": "OSL 21 kap. 7 §"})
+        suggestion.refresh_from_db()
+        self.assertEqual((suggestion.status, suggestion.reviewed_by), ("accepted", self.rita))
+        client.post(
+            reverse("disclosure:request_item_decide", args=[pk, self.item.pk]),
+            {"decision": "partly", "legal_ground_other": "OSL 21 kap. 7 §"},
+        )
+        response = client.post(
+            reverse("disclosure:delivery_create", args=[pk]), {"language": "sv"}, follow=True
+        )
+        self.assertContains(response, "Delivery 1 made.")
+        download = client.get(reverse("disclosure:delivery_file", args=[pk, 1, "printout"]))
+        self.assertEqual(download["Content-Type"], "application/pdf")
+        text = pdf_text(b"".join(download.streaming_content))  # type: ignore[attr-defined]
+        self.assertIn("[maskerat: OSL 21 kap. 7 §]", text)
+        self.assertNotIn("19811218-9876", text)
+        decision = client.get(reverse("disclosure:delivery_file", args=[pk, 1, "decision"]))
+        self.assertEqual(decision.status_code, 200)
+        self.assertEqual(
+            client.get(reverse("disclosure:delivery_file", args=[pk, 1, "csv"])).status_code, 404
+        )
+        summaries = list(
+            AuditEvent.objects.filter(target_type="disclosure.recordsrequest").values_list(
+                "action", "summary"
+            )
+        )
+        self.assertIn(("export", "delivery 1 printout downloaded"), summaries)
+        self.assertIn(("export", "delivery 1 decision downloaded"), summaries)
+        self.assertIn(("view", f"record {self.item.pk} reviewed"), summaries)
+        self.assertTrue(any(s.startswith("delivery 1: 1 released") for _, s in summaries))
+
+    def test_the_detail_page_shows_the_clock_and_logs_the_view(self) -> None:
+        with time_machine.travel(self.records_request.received_at + dt.timedelta(days=1)):
+            response = self.client_for(self.adam).get(self.detail)
+        self.assertContains(response, "Past the end of day 1.")
+        self.assertContains(response, "Anonymous")
+        self.assertTrue(
+            AuditEvent.objects.filter(action="view", actor=self.adam, summary="request viewed")
+        )

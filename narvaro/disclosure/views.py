@@ -1,0 +1,282 @@
+"""Pages for requests for public records: the list, logging, compiling, deciding, delivering.
+
+Only registrars and admins reach these pages (`selectors.handles_requests`); every view of a
+request's records and every download is logged (R37).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from narvaro.archive.forms import RecordFilterForm
+from narvaro.disclosure import selectors, services
+from narvaro.disclosure.forms import (
+    DecisionForm,
+    DeliveryForm,
+    RedactionAddForm,
+    RedactionReviewForm,
+    RequestForm,
+)
+from narvaro.disclosure.models import DeliveryFile
+from narvaro.lib.forms import post_data
+from narvaro.lib.htmx import redirect_to, render_page
+from narvaro.lib.paging import paginate, querystring_without_page
+from narvaro.lib.types import AuthedRequest
+
+
+def _show_errors(request: AuthedRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_GET
+def request_list(request: AuthedRequest) -> HttpResponse:
+    """Open requests by urgency (never first come, first served), then the latest closed."""
+    context = {
+        "open_requests": selectors.request_list_for_user(request.user),
+        "closed_page": paginate(
+            request, selectors.request_list_for_user(request.user, status="closed"), 25
+        ),
+        "querystring": querystring_without_page(request),
+    }
+    return render(request, "disclosure/request_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_create(request: AuthedRequest) -> HttpResponse:
+    selectors.request_list_for_user(request.user)  # 403 for anyone who does not handle requests
+    form = RequestForm(post_data(request), initial={"handler": request.user})
+    if form.is_valid():
+        try:
+            created = services.request_create(
+                actor=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Request logged. The clock runs from its receipt."))
+            return redirect_to(request, reverse("disclosure:request_compile", args=[created.pk]))
+    return render(request, "disclosure/request_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A request: its clock, its records and their decisions, and its deliveries (logged)."""
+    records_request = selectors.get_request_for_user(request.user, pk)
+    services.request_view_log(
+        actor=request.user, records_request=records_request, what="request viewed", request=request
+    )
+    context = {
+        "records_request": records_request,
+        "figures": selectors.request_figures(records_request),
+        "request_items": selectors.request_items(records_request),
+        "deliveries": selectors.request_deliveries(records_request),
+        "delivery_form": DeliveryForm(initial={"language": request.LANGUAGE_CODE}),
+        "many_people": selectors.MANY_PEOPLE,
+    }
+    return render(request, "disclosure/request_detail.html", context)
+
+
+@login_required
+@require_GET
+def request_compile(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Search the archive with the register's filters and add what matches (R24)."""
+    records_request = selectors.get_request_for_user(request.user, pk)
+    form = RecordFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    candidates = selectors.compile_candidates(request.user, records_request, **filters)
+    if filters:
+        services.request_view_log(
+            actor=request.user, records_request=records_request, what="archive searched",
+            request=request,
+        )  # fmt: skip
+    context = {
+        "records_request": records_request,
+        "form": form,
+        "searched": bool(request.GET),
+        "page": paginate(request, candidates),
+        "querystring": querystring_without_page(request),
+    }
+    return render_page(
+        request, "disclosure/request_compile.html", "disclosure/partials/candidates.html", context
+    )
+
+
+@login_required
+@require_POST
+def request_compile_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Add every record the search finds (or the one record named by `item`)."""
+    records_request = selectors.get_request_for_user(request.user, pk)
+    form = RecordFilterForm(request.POST, user=request.user)
+    items = selectors.compile_candidates(request.user, records_request, **form.filters())
+    if request.POST.get("item"):
+        items = items.filter(pk=request.POST["item"])
+    try:
+        added = services.request_items_add(
+            actor=request.user, records_request=records_request, items=items, request=request
+        )
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(request, _("%(count)s records added.") % {"count": added})
+    url = reverse("disclosure:request_compile", args=[pk])
+    return redirect_to(request, url + "?" + request.POST.get("querystring", ""))
+
+
+@login_required
+@require_GET
+def request_item_detail(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse:
+    """One record of a request: its versions with the passages to mask, and the decision."""
+    request_item = selectors.get_request_item_for_user(request.user, pk, item_pk)
+    review = selectors.request_item_review(request.user, request_item)
+    services.request_view_log(
+        actor=request.user, records_request=request_item.request,
+        what=f"record {item_pk} reviewed", request=request,
+    )  # fmt: skip
+    context = {
+        "records_request": request_item.request,
+        "request_item": request_item,
+        "review": review,
+        "decision_form": DecisionForm(
+            initial={"decision": request_item.decision, "legal_ground": request_item.legal_ground}
+        ),
+        "review_form": RedactionReviewForm(),
+        "add_form": RedactionAddForm(versions=review.version_queryset),
+    }
+    return render(request, "disclosure/request_item.html", context)
+
+
+@login_required
+@require_POST
+def request_item_decide(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse:
+    request_item = selectors.get_request_item_for_user(request.user, pk, item_pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_item_decide(
+                actor=request.user, request_item=request_item, request=request,
+                decision=form.cleaned_data["decision"], legal_ground=form.ground(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            _show_errors(request, exc)
+        else:
+            messages.success(request, _("Decision saved."))
+    return redirect_to(request, reverse("disclosure:request_item", args=[pk, item_pk]))
+
+
+@login_required
+@require_POST
+def request_item_remove(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse:
+    request_item = selectors.get_request_item_for_user(request.user, pk, item_pk)
+    try:
+        services.request_item_remove(actor=request.user, request_item=request_item, request=request)
+    except ValidationError as exc:
+        _show_errors(request, exc)
+        return redirect_to(request, reverse("disclosure:request_item", args=[pk, item_pk]))
+    messages.success(request, _("Record taken out of the request."))
+    return redirect_to(request, reverse("disclosure:request_detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def redaction_review(
+    request: AuthedRequest, pk: int, redaction_pk: int, accept: bool
+) -> HttpResponse:
+    redaction = selectors.get_redaction_for_user(request.user, pk, redaction_pk)
+    form = RedactionReviewForm(request.POST)
+    try:
+        form.is_valid()
+        services.redaction_review(
+            actor=request.user, redaction=redaction, accept=accept, legal_ground=form.ground(),
+            request=request,
+        )  # fmt: skip
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    item_pk = redaction.request_item.item_id
+    return redirect_to(request, reverse("disclosure:request_item", args=[pk, item_pk]))
+
+
+@login_required
+@require_POST
+def redaction_add(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse:
+    request_item = selectors.get_request_item_for_user(request.user, pk, item_pk)
+    form = RedactionAddForm(request.POST, versions=request_item.item.versions.all())
+    try:
+        if not form.is_valid():
+            raise ValidationError(
+                [
+                    f"{form.fields[name].label}: {' '.join(map(str, errors))}"
+                    for name, errors in form.errors.items()
+                    if name in form.fields
+                ]
+            )
+        made = services.redaction_add(
+            actor=request.user, request_item=request_item, request=request,
+            version=form.cleaned_data["version"], text=form.cleaned_data["text"],
+            legal_ground=form.ground(),
+        )  # fmt: skip
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(request, _("%(count)s passages masked.") % {"count": len(made)})
+    return redirect_to(request, reverse("disclosure:request_item", args=[pk, item_pk]))
+
+
+@login_required
+@require_POST
+def delivery_create(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Release every decided record not yet delivered, as the next stage."""
+    records_request = selectors.get_request_for_user(request.user, pk)
+    form = DeliveryForm(request.POST)
+    language = form.cleaned_data["language"] if form.is_valid() else request.LANGUAGE_CODE
+    try:
+        delivery = services.delivery_create(
+            actor=request.user, records_request=records_request, language=language, request=request
+        )
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(request, _("Delivery %(number)s made.") % {"number": delivery.number})
+    return redirect_to(request, records_request.get_absolute_url())
+
+
+@login_required
+@require_POST
+def request_close(request: AuthedRequest, pk: int) -> HttpResponse:
+    records_request = selectors.get_request_for_user(request.user, pk)
+    try:
+        services.request_close(actor=request.user, records_request=records_request, request=request)
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(request, _("Request closed."))
+    return redirect_to(request, records_request.get_absolute_url())
+
+
+@login_required
+@require_GET
+def delivery_file(request: AuthedRequest, pk: int, number: int, kind: str) -> FileResponse:
+    """A delivered file, exactly as made (logged as an export, R37)."""
+    if kind not in DeliveryFile.Kind.values:
+        raise Http404
+    stored = selectors.get_delivery_file_for_user(request.user, pk, number, kind)
+    services.delivery_file_open_log(actor=request.user, delivery_file=stored, request=request)
+    response = FileResponse(
+        default_storage.open(stored.storage_name, "rb"),
+        content_type=stored.content_type,
+        as_attachment=True,
+        filename=stored.filename,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
