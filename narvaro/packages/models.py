@@ -77,6 +77,12 @@ class PackageExport(TimeStampedModel):
         return f"{self.get_kind_display()} #{self.pk}"
 
     @property
+    def item_count(self) -> int | None:
+        """How many items the finished package holds."""
+        count = self.counts.get("items")
+        return count if isinstance(count, int) else None
+
+    @property
     def file_name(self) -> str:
         stamp = self.created_at.strftime("%Y%m%d-%H%M%S") if self.created_at else "new"
         return f"narvaro-{self.kind}-{self.pk}-{stamp}.zip"
