@@ -390,7 +390,7 @@ class PackageRestorer:
                             seq=start + offset,
                             entry_type="version" if name == "versions.jsonl" else "event",
                             original_seq=record["seq"],
-                            recorded_at=_time(record["recorded_at"]),
+                            recorded_at=dt.datetime.fromisoformat(record["recorded_at"]),
                             chain_digest=record["chain_digest"],
                             previous_chain_digest=record["previous_chain_digest"],
                             item_first_seen_at=first_seen,

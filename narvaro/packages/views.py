@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from narvaro.lib.types import AuthedRequest
 from narvaro.packages import selectors, services
 from narvaro.packages.forms import PackageExportForm
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def officer_only(view: View) -> View:
@@ -32,7 +33,7 @@ def officer_only(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         selectors.require_package_officer(request.user)
         return view(request, *args, **kwargs)
 
@@ -60,7 +61,7 @@ def export_list(request: AuthedRequest) -> HttpResponse:
 
 @officer_only
 @require_GET
-def export_download(request: AuthedRequest, pk: int) -> FileResponse:
+def export_download(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """The package's zip file; every download is in the audit log (R37)."""
     export = selectors.get_package_export_for_user(request.user, pk)
     services.package_download_log(actor=request.user, export=export, request=request)
