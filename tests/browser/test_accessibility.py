@@ -231,6 +231,15 @@ def with_records(query: str) -> Callable[[Cast, str], str]:
     return lambda cast, role: (home_records(cast, role), query)[1]
 
 
+def with_package(cast: Cast, role: str) -> str:
+    """A package of kultur's account, so the list shows a row with its download."""
+    from narvaro.packages.services import package_export_to_storage
+
+    home_records(cast, role)
+    package_export_to_storage(actor=None, kind="bagit", account=cast.accounts["kultur"])
+    return ""
+
+
 def reset_link(cast: Cast, role: str) -> dict[str, Any]:
     uidb64, token = reset_link_path(cast.people["oscar"]).strip("/").split("/")[-2:]
     return {"uidb64": uidb64, "token": token}
@@ -488,6 +497,14 @@ PAGES: dict[str, PageSpec] = {
     ),
     "account-detail-active": PageSpec("channels:account_detail", KULTUR_READERS, account("active")),
     "account-create": PageSpec("channels:account_create", MANAGERS),
+    # Archival packages (R29, R31) and account snapshots (R11).
+    "package-list": PageSpec("packages:export_list", RECORDS_OFFICERS, query=with_package),
+    "package-list-failed": PageSpec(
+        "packages:export_list",
+        REGISTRAR,
+        then=fill_and_submit(date_from="2025-02-01", date_to="2025-01-01"),
+    ),
+    "account-snapshots": PageSpec("packages:account_snapshots", SIGNED_IN, home_account),
     "account-create-failed": PageSpec("channels:account_create", MANAGER, then=submit),
     "account-edit": PageSpec("channels:account_edit", MANAGERS, home_account),
     "account-capture": PageSpec("channels:account_capture", SIGNED_IN, connected_account),
@@ -601,6 +618,8 @@ NOT_PAGES = {
     "channels:account_completeness_csv",
     "archive:record_export",
     "archive:record_media",
+    "packages:export_download",  # a zip file
+    "packages:account_snapshot_create",  # POST only
     "retention:rule_deactivate",
     "retention:run_create",
     "retention:registry_export",

@@ -5,7 +5,8 @@
 //
 // When both answer, one JSON line is printed on stdout:
 //   {"ready": true, "pds": "http://localhost:2583", "plc": "http://localhost:2582", "adminPassword": "..."}
-// SIGTERM or SIGINT stops both cleanly. There is no AppView: app.bsky.* views answer 502.
+// SIGTERM or SIGINT stops both cleanly. Without --appview-url the PDS has no AppView and
+// refuses app.bsky.* views (profiles, feeds, notifications, search).
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -19,6 +20,9 @@ const { values } = parseArgs({
     'plc-port': { type: 'string', default: '2582' },
     'pds-port': { type: 'string', default: '2583' },
     'data-dir': { type: 'string' },
+    // An AppView to proxy app.bsky.* reads to (url and did); none by default.
+    'appview-url': { type: 'string' },
+    'appview-did': { type: 'string' },
   },
 })
 const plcPort = Number(values['plc-port'])
@@ -48,9 +52,8 @@ Object.assign(env, {
   serviceHandleDomains: ['.test'],
   inviteRequired: false,
   crawlers: [],
-  // A placeholder AppView: the PDS proxies app.bsky.* reads to it, which then fail (502).
-  bskyAppViewUrl: 'http://127.0.0.1:9',
-  bskyAppViewDid: 'did:example:appview',
+  bskyAppViewUrl: values['appview-url'],
+  bskyAppViewDid: values['appview-did'],
   rateLimitsEnabled: false,
   jwtSecret: crypto.randomBytes(16).toString('hex'),
   adminPassword,

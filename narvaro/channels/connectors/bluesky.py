@@ -20,14 +20,17 @@ however old it is. `recheck` also compares the recent items the archive holds wi
 `listRecords`, which covers items captured before the cursor held a listing. The firehose
 (`subscribeRepos`) is not used; see the ADR on the Bluesky connector.
 
-What needs an AppView (profiles, actor search, notifications, other people's replies):
-`fetch_profile` and `search_accounts` call `app.bsky.*` through the PDS, which proxies them to
-the AppView; a PDS without one answers 502, which is `Unavailable`. Notifications (mentions
-and replies by others) are not harvested yet (ADR 0012).
+What needs an AppView (profiles, actor search, notifications: replies, mentions and quotes
+by others): `fetch_profile`, `search_accounts` and the harvest's notifications step call
+`app.bsky.*` through the PDS, which proxies them to its AppView. A PDS with no AppView
+configured answers "No service configured", which is `NotSupported`; an AppView that is
+down answers 502, which is `Unavailable`. Either way a harvest with notifications on fails
+and the machinery records the gap; `NARVARO_BLUESKY_NOTIFICATIONS=False` turns the step off
+for a PDS that has no AppView (see the ADR on the Bluesky connector).
 
 Requests go through `RetryPolicy.call`; the SDK's errors become the connector errors of
 `connectors.base` (401 → AuthError, 429 → RateLimited with the reset time, 5xx and transport
-failures → Unavailable, other 4xx → ActionRefused).
+failures → Unavailable, "No service configured" → NotSupported, other 4xx → ActionRefused).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from atproto_client.exceptions import (
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request, Response
 from atproto_core.exceptions import AtProtocolError
+from django.conf import settings
 
 from narvaro.archive.capture import CaptureInput, EventInput
 from narvaro.channels.connectors.base import (
@@ -131,6 +135,9 @@ def translate(exc: Exception) -> Exception:
     name = _error_name(exc)
     if status is None or (isinstance(exc, NetworkError) and status >= 500):
         return Unavailable(f"the PDS did not answer usefully: {exc}")
+    if "No service configured" in str(exc):
+        # The PDS has no AppView (or moderation service) to proxy this method to.
+        return NotSupported(f"this PDS does not offer it: {exc}")
     if status == 401 or name in _AUTH_ERRORS:
         return AuthError(f"the PDS refused the credentials: {exc}")
     if status >= 500:
@@ -178,6 +185,35 @@ def _long(did: str, key: str) -> str:
     return f"at://{did}/{_LONG[kind]}/{rkey}"
 
 
+#: Notification reasons that carry a post addressed to the account, as archive kinds.
+NOTIFICATION_KINDS = {"reply": "reply", "mention": "mention", "quote": "mention"}
+
+
+def notification_capture(note: Any) -> CaptureInput | None:
+    """A reply, mention or quote notification as a received capture; None for the rest.
+
+    The post itself is mapped like the account's own records (the importer's mapping), with
+    its author and direction taken from the notification.
+    """
+    if not isinstance(note, dict) or note.get("reason") not in NOTIFICATION_KINDS:
+        return None
+    author, record = note.get("author"), note.get("record")
+    uri, cid = note.get("uri"), note.get("cid")
+    if not isinstance(author, dict) or not isinstance(record, dict) or not isinstance(uri, str):
+        raise MalformedResponse("a notification without author, record or uri")
+    did, handle = str(author.get("did") or ""), str(author.get("handle") or "")
+    capture = record_capture(did=did, handle=handle, uri=uri, cid=str(cid or ""), record=record)
+    if capture is None:
+        return None
+    kind = "reply" if capture.kind == "reply" else NOTIFICATION_KINDS[str(note["reason"])]
+    return dataclasses.replace(
+        capture,
+        kind=kind,
+        direction="received",
+        author_name=str(author.get("displayName") or ""),
+    )
+
+
 def profile_from_view(view: dict[str, Any]) -> Profile:
     """An `app.bsky.actor.defs#profileView(Detailed)` as a Profile."""
     try:
@@ -199,13 +235,27 @@ def profile_from_view(view: dict[str, Any]) -> Profile:
     )
 
 
+def notifications_enabled() -> bool:
+    """The setting, else the environment variable NARVARO_BLUESKY_NOTIFICATIONS (default on)."""
+    value = getattr(settings, "NARVARO_BLUESKY_NOTIFICATIONS", None)
+    if value is None:
+        value = os.environ.get("NARVARO_BLUESKY_NOTIFICATIONS", "1")
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)
+
+
 class BlueskyConnector(Connector):
     platform = "bluesky"
     # The whole repository is readable at any time, so every gap can be back-filled.
     reach_back = None
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, read_notifications: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if read_notifications is None:
+            read_notifications = notifications_enabled()
+        #: Notifications come from the AppView the PDS proxies to; see the ADR.
+        self.read_notifications = read_notifications
         self._client: Client | None = None
         self.did = ""
         self._listed: set[str] | None = None
@@ -244,10 +294,11 @@ class BlueskyConnector(Connector):
         self, nsid: str, body: dict[str, Any] | bytes, content_type: str = "application/json"
     ) -> Response:
         client = self._session()
-        data: Any = body if isinstance(body, bytes) else DotDict(body)
-        return self._call(
-            lambda: client.invoke_procedure(nsid, data=data, headers={"Content-Type": content_type})
-        )
+        headers = {"Content-Type": content_type}
+        if isinstance(body, bytes):
+            return self._call(lambda: client.invoke_procedure(nsid, content=body, headers=headers))
+        data: Any = DotDict(body)
+        return self._call(lambda: client.invoke_procedure(nsid, data=data, headers=headers))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -262,6 +313,12 @@ class BlueskyConnector(Connector):
 
     def harvest(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
         self._session()
+        yield from self._harvest_repo(cursor)
+        if self.read_notifications:
+            yield from self._harvest_notifications(cursor)
+
+    def _harvest_repo(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
+        """The account's own records from the repository export, when it has changed."""
         latest = _json(self._query("com.atproto.sync.getLatestCommit", {"did": self.did}))
         rev = str(latest.get("rev") or "")
         if not rev:
@@ -307,9 +364,50 @@ class BlueskyConnector(Connector):
             cursor={"did": self.did, "rev": rev, "records": ",".join(sorted(keys))},
         )
 
-    def _blob(self, cid: str) -> bytes | None:
+    def _harvest_notifications(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
+        """Replies, mentions and quotes by others, newer than the last one stored.
+
+        `listNotifications` pages newest first, so everything new is read before anything is
+        stored, and the cursor (the newest `indexedAt`) is saved with the last batch.
+        """
+        seen = cursor.get("notified", "")
+        found: list[CaptureInput] = []
+        newest = seen
+        page_cursor: str | None = None
+        while True:
+            page = _json(
+                self._query(
+                    "app.bsky.notification.listNotifications",
+                    {"limit": PAGE, "cursor": page_cursor},
+                )
+            )
+            notes = page.get("notifications")
+            if not isinstance(notes, list):
+                raise MalformedResponse("listNotifications answered without notifications")
+            older = False
+            for note in notes:
+                indexed = str(note.get("indexedAt") or "") if isinstance(note, dict) else ""
+                if seen and indexed and indexed <= seen:
+                    older = True
+                    continue
+                newest = max(newest, indexed)
+                capture = notification_capture(note)
+                if capture is not None:
+                    found.append(capture)
+            page_cursor = page.get("cursor")
+            if older or not notes or not page_cursor:
+                break
+        found.reverse()  # oldest first, as they happened
+        for start in range(0, len(found), PAGE):
+            chunk = [self._with_media(c) for c in found[start : start + PAGE]]
+            last = start + PAGE >= len(found)
+            yield HarvestBatch(captures=chunk, cursor={"notified": newest} if last else {})
+        if not found and newest != seen:
+            yield HarvestBatch(cursor={"notified": newest})
+
+    def _blob(self, cid: str, did: str = "") -> bytes | None:
         try:
-            response = self._query("com.atproto.sync.getBlob", {"did": self.did, "cid": cid})
+            response = self._query("com.atproto.sync.getBlob", {"did": did or self.did, "cid": cid})
         except ActionRefused:
             return None  # the PDS no longer has it: archived as a missing attachment
         return response.content if isinstance(response.content, bytes) else None
@@ -317,8 +415,9 @@ class BlueskyConnector(Connector):
     def _with_media(self, capture: CaptureInput) -> CaptureInput:
         if not capture.media:
             return capture
+        did = capture.author_platform_id or self.did
         media = tuple(
-            dataclasses.replace(m, content=self._blob(m.original_name)) if m.missing else m
+            dataclasses.replace(m, content=self._blob(m.original_name, did)) if m.missing else m
             for m in capture.media
         )
         return dataclasses.replace(capture, media=media)

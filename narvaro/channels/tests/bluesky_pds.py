@@ -10,8 +10,8 @@ Test modules import the fixture from here:
 If Node 22 or the PDS cannot be installed or started the tests fail loudly, never skip: the
 connector is only tested for real against this server.
 
-There is no AppView in this network: every `app.bsky.*` view the PDS would proxy (profiles,
-feeds, notifications, search) answers 502 (see docs/decisions on the Bluesky connector).
+There is no AppView in this network: the PDS refuses every `app.bsky.*` view it would proxy
+(profiles, feeds, notifications, search) with "No service configured" (see ADR 0012).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from django.core.management import call_command
 
 from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
 from narvaro.channels import actions
-from narvaro.channels.connectors.base import MediaDraft, PostDraft, RetryPolicy
+from narvaro.channels.connectors.base import MediaDraft, NotSupported, PostDraft, RetryPolicy
 from narvaro.channels.connectors.bluesky import BlueskyConnector
 from narvaro.channels.models import CaptureGap, Connection, PlatformAction
 from narvaro.channels.tests.bluesky_pds import LocalPds, PdsAccount, _free_port
@@ -37,6 +37,12 @@ PNG = (
     b"\x00\x00\x00\x00IEND\xaeB`\x82"
 )
 WHEN = "2026-11-20T09:00:00.000Z"
+
+
+@pytest.fixture(autouse=True)
+def _no_appview(settings: Any) -> None:
+    """The local PDS has no AppView, so there are no notifications to read (see the ADR)."""
+    settings.NARVARO_BLUESKY_NOTIFICATIONS = False
 
 
 def run(*args: str) -> Any:
@@ -432,3 +438,30 @@ def test_wrong_app_password_is_refused_at_connect(bluesky_pds: LocalPds) -> None
             "kommunikation",
         )
     assert not Connection.objects.exists()
+
+
+def test_appview_reads_are_not_supported_by_a_pds_without_appview(
+    bluesky_pds: LocalPds,
+) -> None:
+    alice = bluesky_pds.create_account("alice")
+    waits: list[float] = []
+    connector = BlueskyConnector(
+        base_url=bluesky_pds.url,
+        credentials={"handle": alice.handle, "app_password": bluesky_pds.app_password(alice)},
+        policy=RetryPolicy(sleep=waits.append),
+    )
+    with pytest.raises(NotSupported, match="No service configured"):
+        connector.fetch_profile(alice.handle)
+    with pytest.raises(NotSupported, match="No service configured"):
+        connector.search_accounts("alice")
+    assert waits == []  # a refusal is not retried
+    # With notifications on, a harvest cannot pretend it read them: it fails, so the
+    # machinery records a capture gap instead of silently missing replies by others.
+    reading = BlueskyConnector(
+        base_url=bluesky_pds.url,
+        credentials={"handle": alice.handle, "app_password": bluesky_pds.app_password(alice, "b")},
+        policy=RetryPolicy(sleep=waits.append),
+        read_notifications=True,
+    )
+    with pytest.raises(NotSupported, match="listNotifications"):
+        list(reading.harvest({}))
