@@ -10,6 +10,22 @@ urlpatterns = [
     path("accounts/export.<str:fmt>", views.account_export, name="account_export"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
+    path("accounts/<int:pk>/capture/", views.account_capture, name="account_capture"),
+    path(
+        "accounts/<int:pk>/capture/reconnect/",
+        views.account_reconnect,
+        name="account_reconnect",
+    ),
+    path(
+        "accounts/<int:pk>/completeness/",
+        views.account_completeness,
+        name="account_completeness",
+    ),
+    path(
+        "accounts/<int:pk>/completeness.csv",
+        views.account_completeness_csv,
+        name="account_completeness_csv",
+    ),
     path(
         "accounts/<int:pk>/state/<str:state>/", views.account_transition, name="account_transition"
     ),

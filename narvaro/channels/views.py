@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -229,3 +231,139 @@ def policy_version_publish(request: AuthedRequest, pk: int, number: int) -> Http
 def policy_version_detail(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     version = get_policy_version_for_user(request.user, pk, number)
     return render(request, "channels/policy_version.html", {"version": version})
+
+
+# -- capture health, reconnect and completeness (live connections) -----------------------------
+
+
+def _period(request: AuthedRequest) -> tuple[Any, Any, Any]:
+    from narvaro.channels.forms_capture import PeriodForm
+
+    form = PeriodForm(request.GET or None)
+    start, end = form.period()
+    return form, start, end
+
+
+@login_required
+@require_GET
+def account_capture(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Capture health: last harvest, lag, gap windows, recent platform actions."""
+    from narvaro.channels.capture_health import capture_health
+
+    account = get_account_for_user(request.user, pk)
+    context = {
+        "account": account,
+        "can_manage": can_manage_account(request.user, account),
+        **capture_health(account),
+    }
+    return render(request, "channels/account_capture.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_reconnect(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Replace the platform token; every record and the harvest cursor are kept."""
+    from narvaro.channels.connectors.base import ConnectorError
+    from narvaro.channels.forms_capture import ReconnectForm
+    from narvaro.channels.harvest import build_connector, connection_save
+    from narvaro.channels.models import Connection
+
+    account = get_account_for_user(request.user, pk, write=True)
+    connection = Connection.objects.filter(account=account).first()
+    form = ReconnectForm(
+        post_data(request),
+        platform=account.platform,
+        initial={"url": connection.base_url if connection else ""},
+    )
+    if form.is_valid():
+        credentials = form.credentials()
+        connector = build_connector(
+            platform=account.platform,
+            base_url=form.cleaned_data["url"],
+            credentials=credentials,
+            handle=account.handle,
+        )
+        try:
+            profile = connector.verify()
+        except (ConnectorError, KeyError) as exc:
+            form.add_error(None, _("The platform refused these credentials: %s") % exc)
+        else:
+            if profile.handle != account.handle:
+                form.add_error(
+                    None,
+                    _("These credentials belong to %(other)s, not to %(handle)s.")
+                    % {"other": profile.handle, "handle": account.handle},
+                )
+            else:
+                connection_save(
+                    actor=request.user,
+                    account=account,
+                    base_url=form.cleaned_data["url"],
+                    credentials=credentials,
+                    profile=profile,
+                )
+                messages.success(
+                    request, _("Reconnected. The next harvest back-fills what was missed.")
+                )
+                return redirect_to(request, reverse("channels:account_capture", args=[pk]))
+    return render(
+        request,
+        "channels/account_reconnect.html",
+        {"account": account, "form": form, "connection": connection},
+    )
+
+
+@login_required
+@require_GET
+def account_completeness(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The completeness report for one account and period (page)."""
+    from narvaro.channels.capture_health import completeness_report
+    from narvaro.core.models import AuditEvent
+    from narvaro.core.services import audit_record
+
+    account = get_account_for_user(request.user, pk)
+    form, start, end = _period(request)
+    report = completeness_report(account, start, end)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=account,
+        unit_id=account.unit_id,
+        summary="completeness report viewed",
+        changes={"period": [None, f"{start.date()}..{end.date()}"]},
+        request=request,
+    )
+    return render(
+        request,
+        "channels/account_completeness.html",
+        {"account": account, "form": form, "report": report, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def account_completeness_csv(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The completeness report as CSV, logged as an export."""
+    from narvaro.channels.capture_health import completeness_csv, completeness_report
+    from narvaro.core.models import AuditEvent
+    from narvaro.core.services import audit_record
+
+    account = get_account_for_user(request.user, pk)
+    _form, start, end = _period(request)
+    report = completeness_report(account, start, end)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        target=account,
+        unit_id=account.unit_id,
+        summary="completeness report exported",
+        changes={
+            "period": [None, f"{start.date()}..{end.date()}"],
+            "gaps": [None, len(report.rows)],
+        },
+        request=request,
+    )
+    response = HttpResponse(completeness_csv(report), content_type="text/csv; charset=utf-8")
+    name = f"completeness-{account.platform}-{start.date()}-{end.date()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
