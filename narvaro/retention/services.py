@@ -167,6 +167,74 @@ def disposal_run_create(
     return run
 
 
+def disposal_runs_remind() -> list[DisposalRun]:
+    """Make a dry run of each active rule that has none waiting, and tell the records officers.
+
+    Returns the new dry runs. Nothing is disposed of. The e-mail names each rule, its decision
+    and how many items wait, and goes to every active registrar and admin with an address.
+    """
+    from django.core.mail import send_mail
+
+    made: list[DisposalRun] = []
+    for rule in RetentionRule.objects.filter(active=True).order_by("pk"):
+        latest = rule.runs.order_by("-created_at", "-id").first()
+        if latest is not None and latest.is_dry_run:
+            continue
+        made.append(disposal_run_create(actor=None, rule=rule))
+    waiting = [run for run in made if run.item_count]
+    recipients = list(
+        User.objects.filter(
+            is_active=True, org_role__in=[User.OrgRole.ADMIN, User.OrgRole.REGISTRAR]
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if waiting and recipients:
+        lines = [
+            f"- {run.rule.name} ({run.rule.decision_reference}): {run.item_count} item(s), "
+            f"run {run.pk}"
+            for run in waiting
+        ]
+        send_mail(
+            "Narvaro: disposal (gallring) runs wait for a decision",
+            "These dry runs list records their rules allow to be disposed of. Nothing has been "
+            "disposed of; review each run under Records management and commit it, or leave "
+            "it.\n\n" + "\n".join(lines),
+            None,
+            recipients,
+        )
+    return made
+
+
+@transaction.atomic
+def disposal_run_view_log(
+    *, actor: User, run: DisposalRun, request: HttpRequest | None = None
+) -> None:
+    """Log that `actor` opened a run's list of records (R37)."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        target=run,
+        summary=f"disposal run {run.pk} viewed",
+        request=request,
+    )
+
+
+@transaction.atomic
+def registry_entry_view_log(
+    *, actor: User, entry: RegistryEntry, request: HttpRequest | None = None
+) -> None:
+    """Log that `actor` opened a registry entry and its records (R37)."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        target=entry,
+        unit_id=entry.item.account.unit_id,
+        summary=f"registry entry {entry.case_number or entry.pk} viewed",
+        request=request,
+    )
+
+
 def disposal_run_commit(
     *, actor: User | None, run: DisposalRun, request: HttpRequest | None = None
 ) -> DisposalRun:

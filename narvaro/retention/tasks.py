@@ -1,4 +1,4 @@
-"""Background tasks of records management. They list; they never dispose of anything."""
+"""Background tasks of records management. They list and remind; they never dispose of anything."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from django_tasks import task
 def retention_dry_runs() -> dict[str, object]:
     """The weekly reminder: a dry run of every active rule, for a registrar to review.
 
-    Deliberately never commits: disposal (gallring) happens only when a registrar or
-    archivist commits a run they have read (R27).
+    A rule whose latest run is still an uncommitted dry run gets no new one (the list is
+    waiting for a decision). Registrars and admins are e-mailed what waits. Deliberately never
+    commits: disposal (gallring) happens only when a registrar or archivist commits a run (R27).
     """
-    from narvaro.retention.models import RetentionRule
-    from narvaro.retention.services import disposal_run_create
+    from narvaro.retention.services import disposal_runs_remind
 
-    runs = [
-        disposal_run_create(actor=None, rule=rule)
-        for rule in RetentionRule.objects.filter(active=True).order_by("pk")
-    ]
+    runs = disposal_runs_remind()
     return {"dry_runs": [run.pk for run in runs], "listed": sum(r.item_count for r in runs)}

@@ -129,6 +129,7 @@ def run_create(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def run_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     run = selectors.get_run_for_user(request.user, pk)
+    services.disposal_run_view_log(actor=request.user, run=run, request=request)
     context = {"run": run, "page": paginate(request, selectors.run_entries(run))}
     return render(request, "retention/run_detail.html", context)
 
@@ -265,6 +266,7 @@ def registry_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def registry_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = selectors.get_registry_entry_for_user(request.user, pk)
+    services.registry_entry_view_log(actor=request.user, entry=entry, request=request)
     items = selectors.registry_items(entry).select_related("account")
     return render(request, "retention/registry_detail.html", {"entry": entry, "items": items})
 

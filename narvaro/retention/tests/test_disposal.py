@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core import mail
 from django.core.exceptions import ValidationError
 
 from narvaro.archive.fixity import verify_archive
@@ -220,13 +221,22 @@ class DisposalTests(NarvaroTestCase):
             )
         self.assertFalse(LegalHold.objects.exists())
 
-    def test_the_scheduled_job_only_makes_dry_runs(self) -> None:
+    def test_the_scheduled_job_only_makes_dry_runs_and_reminds_r27(self) -> None:
         rule = self.rule()
         before = contents()
         result = retention_dry_runs.call()
         run = DisposalRun.objects.get()
         self.assertEqual((result["dry_runs"], run.rule, run.state), ([run.pk], rule, "dry_run"))
         self.assertEqual(contents(), before)
+        (message,) = mail.outbox
+        self.assertEqual(sorted(message.to), ["adam@example.org", "rita@example.org"])
+        self.assertIn("KS 2025/118 punkt 4.2): 5 item(s)", message.body)
+        # While that dry run waits, the next week makes no new one and sends nothing.
+        self.assertEqual(retention_dry_runs.call()["dry_runs"], [])
+        self.assertEqual((DisposalRun.objects.count(), len(mail.outbox)), (1, 1))
+        # Once it is committed, the next week lists what has become old enough since.
+        services.disposal_run_commit(actor=self.rita, run=run)
+        self.assertEqual(len(retention_dry_runs.call()["dry_runs"]), 1)
 
     def test_an_item_on_an_open_request_survives_a_matching_rule_r27(self) -> None:
         from narvaro.disclosure import services as disclosure

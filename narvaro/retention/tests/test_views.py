@@ -60,6 +60,9 @@ class RetentionPagesTests(NarvaroTestCase):
         self.assertRedirects(response, run.get_absolute_url())
         page = self.client.get(run.get_absolute_url())
         self.assertContains(page, "mastodon:dm-old")
+        self.assertTrue(
+            AuditEvent.objects.filter(action="view", target_id=str(run.pk), actor=self.rita)
+        )
         self.assertNotContains(page, "mastodon:c-old-1")
         self.assertContains(page, reverse("retention:run_commit", args=[run.pk]))
         confirm = self.client.get(reverse("retention:run_commit", args=[run.pk]))
