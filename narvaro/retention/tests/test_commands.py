@@ -53,6 +53,10 @@ class RetentionCommandTests(NarvaroTestCase):
         self.assertIsNone(ItemVersion.objects.get(item=self.items["dm-old"]).raw_payload)
         self.assertEqual(DisposalLogEntry.objects.get().disposed_by_name, "system")
         self.assertTrue(verify_archive().intact)
+        # `narvaro verify` itself (it exits 1 when anything is broken).
+        out = io.StringIO()
+        call_command("verify", "--json", stdout=out)
+        self.assertTrue(json.loads(out.getvalue())["intact"])
 
     def test_an_unknown_rule_is_a_clear_error(self) -> None:
         with self.assertRaisesMessage(CommandError, "no retention rule 999"):
