@@ -18,7 +18,8 @@ from personnummer.personnummer import Personnummer, PersonnummerException
 
 # 6 or 8 digits of date, an optional - or + separator, 4 digits; not part of a longer number.
 _PNR_SHAPE = re.compile(r"(?<![\d-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\d-])")
-_EMAIL_SHAPE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Not right after "@" or a word character: "@anna@social.example" is a handle, not an address.
+_EMAIL_SHAPE = re.compile(r"(?<![@\w.])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,13 @@ def find_phone_numbers(text: str) -> list[Finding]:
 
 
 def find_personal_data(text: str) -> list[Finding]:
-    """Every finding in `text`, in order; a phone number inside an identity number is dropped."""
-    strong = find_identity_numbers(text) + find_emails(text)
-    phones = [
-        phone
-        for phone in find_phone_numbers(text)
-        if not any(phone.start < other.end and other.start < phone.end for other in strong)
-    ]
-    return sorted(strong + phones, key=lambda finding: (finding.start, finding.end))
+    """Every finding in `text`, in order, none overlapping another.
+
+    Where two overlap, identity numbers win over e-mail addresses, and both over phone
+    numbers (a 10-digit personnummer also reads as a phone number).
+    """
+    kept: list[Finding] = []
+    for finding in find_identity_numbers(text) + find_emails(text) + find_phone_numbers(text):
+        if not any(finding.start < other.end and other.start < finding.end for other in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda finding: finding.start)

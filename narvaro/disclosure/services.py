@@ -610,3 +610,38 @@ def delivery_create(
         request=request,
     )
     return delivery
+
+
+def request_printout(
+    *,
+    actor: User | None,
+    records_request: RecordsRequest,
+    pdf_a: bool = False,
+    language: str = "sv",
+    via: str = "web",
+) -> bytes:
+    """A printout of every record of the request not withheld, masks applied (logged, R37).
+
+    A working copy for review or for the file (e.g. `narvaro disclosure render`); what is
+    actually released is made by `delivery_create`.
+    """
+    request_items = list(
+        records_request.items.exclude(decision=Decision.WITHHOLD).select_related("item")
+    )
+    with translation.override(language):
+        title = _("Request %(number)s, working copy") % {"number": records_request.pk}
+        pdf = render_items_pdf(
+            items=[ri.item for ri in request_items],
+            redactions=_spans(request_items),
+            title=title,
+            language=language,
+            pdf_a=pdf_a,
+        )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        target=records_request,
+        summary=f"working copy of the request printed via {via}",
+        changes={"items": [ri.item_id for ri in request_items], "pdf_a": pdf_a},
+    )
+    return pdf

@@ -1,0 +1,90 @@
+"""`narvaro manage disclosure list|show|render`: requests for public records from the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from narvaro.disclosure import selectors, services
+from narvaro.disclosure.models import RecordsRequest
+from narvaro.lib.commands import OneLineErrorsMixin
+
+
+def _request(pk: int) -> RecordsRequest:
+    try:
+        return RecordsRequest.objects.select_related("handler").get(pk=pk)
+    except RecordsRequest.DoesNotExist as exc:
+        raise CommandError(f"no request for public records with id {pk}") from exc
+
+
+class Command(OneLineErrorsMixin, BaseCommand):
+    help = (
+        "Requests for public records. `list` shows the open requests, most urgent first "
+        "(past day 3, past day 1, then closest to a decision), with the time since receipt. "
+        "`show ID` lists a request's records and decisions. `render ID --out PATH` writes a "
+        "working copy of the printout (every record not withheld, masks applied) as PDF, or "
+        "PDF/A with --pdf-a; it is written to the audit log as an export."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        actions.add_parser("list", help="Open requests, most urgent first.")
+        show = actions.add_parser("show", help="One request and its records.")
+        show.add_argument("request_id", type=int)
+        render = actions.add_parser("render", help="Write the printout of a request.")
+        render.add_argument("request_id", type=int)
+        render.add_argument("--out", required=True, type=Path, help="Where to write the PDF.")
+        render.add_argument("--pdf-a", action="store_true", help="Write PDF/A-3b.")
+        render.add_argument("--language", choices=["sv", "en"], default="sv")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"_{options['action']}")(options)
+
+    def _list(self, options: dict[str, Any]) -> None:
+        from narvaro.archive.management.commands.records import operator
+
+        flags = {3: "PAST DAY 3", 1: "past day 1", 0: "today"}
+        now = timezone.now()
+        for row in selectors.request_list_for_user(operator()):
+            hours = int((now - row.received_at).total_seconds() // 3600)
+            self.stdout.write(
+                f"{row.pk}\t{flags[row.overdue]}\t{hours} h\t"
+                f"{row.item_count} records ({row.undecided_count} undecided)\t{row.scope[:60]}"
+            )
+
+    def _show(self, options: dict[str, Any]) -> None:
+        records_request = _request(options["request_id"])
+        figures = selectors.request_figures(records_request)
+        self.stdout.write(
+            f"{records_request} ({records_request.get_status_display()}), received "
+            f"{timezone.localtime(records_request.received_at):%Y-%m-%d %H:%M}, "
+            f"handled by {records_request.handler}\n{records_request.scope}"
+        )
+        self.stdout.write(f"end of day 1: {figures.day1_end:%Y-%m-%d %H:%M}")
+        for ri in selectors.request_items(records_request):
+            self.stdout.write(
+                f"{ri.item.platform}:{ri.item.remote_id}\t{ri.get_decision_display()}\t"
+                f"{ri.legal_ground or '-'}\tmasked {getattr(ri, 'masked', 0)}, "
+                f"to review {getattr(ri, 'suggested', 0)}"
+            )
+
+    def _render(self, options: dict[str, Any]) -> None:
+        records_request = _request(options["request_id"])
+        out: Path = options["out"]
+        if not out.parent.is_dir():
+            raise CommandError(f"--out: folder {out.parent} does not exist")
+        pdf = services.request_printout(
+            actor=None,
+            records_request=records_request,
+            pdf_a=options["pdf_a"],
+            language=options["language"],
+            via="command line",
+        )
+        # Written whole or not at all: a half-written printout is never left behind.
+        partial = out.with_name(out.name + ".part")
+        partial.write_bytes(pdf)
+        partial.replace(out)
+        self.stdout.write(f"wrote {out} ({len(pdf)} bytes)")
