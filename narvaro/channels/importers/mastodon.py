@@ -2,7 +2,8 @@
 
 The export comes as a .tar.gz (unpacked into a temporary folder that `close()` removes)
 or as the folder it unpacks to. `outbox.json` is an ActivityPub OrderedCollection of what
-the account sent: `Create` activities carrying `Note`s and `Announce` activities (boosts).
+the account sent: `Create` activities carrying `Note`s and `Announce` activities (boosts);
+an `Update` of a status is an edit, stored as the item's next version.
 
 Real exports can carry the `orderedItems` key twice, first empty and then full. A JSON
 parser that builds a dict keeps only one of them, so the outbox is read as ijson's event
@@ -222,12 +223,16 @@ class MastodonExportImporter(Importer):
         kind_of = activity.get("type")
         if not isinstance(kind_of, str):
             raise fail("activity without a type")
-        if kind_of == "Create":
+        # An Update of a status is its edit: the same item, a new version if it changed.
+        if kind_of in ("Create", "Update"):
             note = activity.get("object")
             if not isinstance(note, dict):
+                if kind_of == "Update":
+                    self._skipped["Update activity"] += 1
+                    return None
                 raise fail("Create without an embedded object")
             if note.get("type") not in STATUS_TYPES:
-                self._skipped[f"Create of a {note.get('type')} object"] += 1
+                self._skipped[f"{kind_of} of a {note.get('type')} object"] += 1
                 return None
             remote_id = self._required_str(note, "id", fail)
             html = note.get("content")

@@ -242,6 +242,34 @@ class ImportMastodonTests(NarvaroTestCase):
             event.occurred_at and event.occurred_at.isoformat(), "2026-03-08T12:00:00+00:00"
         )
 
+    def test_an_update_of_a_status_is_its_next_version_and_of_a_profile_is_counted(
+        self,
+    ) -> None:
+        outbox = json.loads(fixture("outbox__delete_like_announce.json"))
+        create = outbox["orderedItems"][2]
+        edited = json.loads(json.dumps(create))
+        edited["type"] = "Update"
+        edited["id"] = create["object"]["id"] + "#updates/1772791200"
+        edited["object"]["content"] = "<p>Välkommen till bokcaféet på söndag!</p>"
+        edited["object"]["updated"] = "2026-03-06T10:00:00Z"
+        profile = {
+            "id": "https://social.example/users/bibliotek#updates/1",
+            "type": "Update",
+            "actor": "https://social.example/users/bibliotek",
+            "object": {"id": "https://social.example/users/bibliotek", "type": "Person"},
+        }
+        outbox["orderedItems"] = [create, edited, profile]
+        report = self.run_import(export_folder(self.tmp, outbox=json.dumps(outbox).encode()))
+        self.assertEqual((report["items"], report["versions"]), (1, 2), report)
+        self.assertEqual(
+            report["errors"], ["skipped 1 Update of a Person object(s): not archived items"]
+        )
+        item = Item.objects.get(remote_id=f"{STATUS}111222333444555602")
+        self.assertEqual(
+            list(item.versions.order_by("number").values_list("text", flat=True)),
+            ["Välkommen till bokcaféet på lördag!", "Välkommen till bokcaféet på söndag!"],
+        )
+
     def test_a_delete_without_an_object_is_refused_naming_the_item(self) -> None:
         outbox = json.loads(fixture("outbox__delete_like_announce.json"))
         del outbox["orderedItems"][0]["object"]
