@@ -43,6 +43,28 @@ class RetentionPagesTests(NarvaroTestCase):
         flag = reverse("retention:registry_flag", args=[self.items["c-old-1"].pk, "nonsense"])
         self.assertEqual(self.client.get(flag).status_code, 404)
 
+    def test_only_records_officers_can_run_or_commit(self) -> None:
+        rule = services.rule_create(
+            actor=self.rita,
+            name="x",
+            record_class="minor_comments",
+            decision_reference="KS 1",
+            period_days=1,
+        )
+        run = services.disposal_run_create(actor=self.rita, rule=rule)
+        for person in (self.alice, self.vera, self.bob):
+            client = self.client_for(person)
+            self.assertEqual(
+                client.post(reverse("retention:run_create", args=[rule.pk])).status_code, 403
+            )
+            self.assertEqual(
+                client.post(reverse("retention:run_commit", args=[run.pk])).status_code, 403
+            )
+            flag = reverse("retention:registry_flag", args=[self.items["c-old-1"].pk, "case"])
+            self.assertEqual(client.post(flag).status_code, 403)
+        self.assertEqual(DisposalRun.objects.get().state, "dry_run")
+        self.assertIsNotNone(ItemVersion.objects.get(item=self.items["c-old-1"]).raw_payload)
+
     def test_a_registrar_makes_a_rule_a_dry_run_and_commits_it_r27(self) -> None:
         response = self.client.post(
             reverse("retention:rule_create"),
