@@ -374,9 +374,26 @@ class BlueskyRepoImporter(Importer):
         return record
 
     def _commit(self, handle: IO[bytes], root: bytes) -> tuple[str, bytes]:
-        """The repository DID and the MST root from the commit block (v2 and v3 alike)."""
+        """The repository DID and the MST root from the commit block.
+
+        v2 and v3 commits hold `did` and `data` themselves. The first repositories (2022)
+        signed a commit `{root, sig}` whose root block holds `data` and a `meta` block with
+        the DID; those are read through. A commit with neither is not a repository.
+        """
         commit = self._node(handle, root)
         where = f"block {cid_str(root)}"
+        if (
+            isinstance(commit, dict)
+            and "data" not in commit
+            and isinstance(commit.get("root"), bytes)
+        ):
+            where = f"block {cid_str(commit['root'])}"
+            commit = self._node(handle, commit["root"])
+            meta = commit.get("meta") if isinstance(commit, dict) else None
+            if isinstance(meta, bytes):
+                described = self._node(handle, meta)
+                if isinstance(described, dict):
+                    commit = {**commit, "did": described.get("did")}
         if not isinstance(commit, dict) or not isinstance(commit.get("data"), bytes):
             raise _Corrupt(where, "the root block is not a repository commit (no data field)")
         did = commit.get("did")

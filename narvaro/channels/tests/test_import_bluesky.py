@@ -354,6 +354,33 @@ class BlueskyImportTests(NarvaroTestCase):
         no_data = self.write("no-data.car", car(cid_of(bare), [bare, node, *records]))
         self.assert_refused(no_data, "not a repository commit (no data field)")
 
+    def test_the_first_repository_format_is_read_through_its_root_and_meta_blocks(self) -> None:
+        # 2022 repositories: commit {root, sig} → root {meta, data, prev} → meta {did, ...}.
+        _, blocks = small_v2_repo()
+        _, node, *records = blocks
+        meta = libipld.encode_dag_cbor(
+            {"did": "did:plc:kulturtest", "version": 1, "datastore": "mst"}
+        )
+        repo_root = libipld.encode_dag_cbor(
+            {"meta": cid_of(meta), "data": cid_of(node), "prev": None, "auth_token": None}
+        )
+        commit = libipld.encode_dag_cbor({"root": cid_of(repo_root), "sig": b"s"})
+        data = car(cid_of(commit), [commit, repo_root, meta, node, *records])
+        report = self.run_import(self.write("v1.car", data))
+        self.assertEqual(report["items"], 3)
+        self.assertTrue(
+            Item.objects.filter(
+                remote_id="at://did:plc:kulturtest/app.bsky.feed.post/3jqfcqzm3fo2j"
+            ).exists()
+        )
+        # A root block without data is still refused, naming it.
+        bare_root = libipld.encode_dag_cbor({"meta": cid_of(meta), "prev": None})
+        commit = libipld.encode_dag_cbor({"root": cid_of(bare_root), "sig": b"s"})
+        broken = self.write("v1-broken.car", car(cid_of(commit), [commit, bare_root, meta]))
+        self.assert_refused(
+            broken, f"block {cid_str(cid_of(bare_root))}: the root block is not a repository commit"
+        )
+
     def test_a_record_of_another_type_in_the_posts_is_reported_and_skipped(self) -> None:
         like = libipld.encode_dag_cbor(
             {
