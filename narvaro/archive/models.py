@@ -33,11 +33,13 @@ class Direction(models.TextChoices):
 class Item(models.Model):
     """One logical item on a platform, as first captured. Identity fields only; never updated."""
 
+    # Indexed by item_account_created_idx (account first); no second index to keep up.
     account = models.ForeignKey(
         "channels.Account",
         verbose_name=_("account"),
         on_delete=models.PROTECT,
         related_name="items",
+        db_index=False,
     )
     platform = models.CharField(_("platform"), max_length=20)
     remote_id = models.CharField(_("platform id"), max_length=200)
@@ -82,8 +84,13 @@ class Item(models.Model):
 class ChainedEntry(models.Model):
     """What versions and events share: a place in their account's hash chain."""
 
+    # Indexed by the unique (account, seq) of each table.
     account = models.ForeignKey(
-        "channels.Account", verbose_name=_("account"), on_delete=models.PROTECT, related_name="+"
+        "channels.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     seq = models.PositiveBigIntegerField(_("sequence in the account's chain"))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
@@ -100,8 +107,13 @@ class ItemVersion(ChainedEntry):
     which keeps `content_digest` and `payload_digest`, so the chain still verifies.
     """
 
+    # Indexed by the unique (item, number).
     item = models.ForeignKey(
-        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="versions"
+        Item,
+        verbose_name=_("item"),
+        on_delete=models.PROTECT,
+        related_name="versions",
+        db_index=False,
     )
     number = models.PositiveIntegerField(_("version"))
     text = models.TextField(_("text"), null=True, blank=True)
@@ -142,8 +154,13 @@ class ItemEvent(ChainedEntry):
         SECRET_LIFTED = "secret_lifted", _("Secrecy flag lifted")
         DISPOSED = "disposed", _("Disposed of (gallring)")
 
+    # Indexed by the unique (item, type, occurred_at).
     item = models.ForeignKey(
-        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="events"
+        Item,
+        verbose_name=_("item"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     type = models.CharField(_("event"), max_length=20, choices=Type.choices)
     occurred_at = models.DateTimeField(_("happened"), null=True, blank=True)

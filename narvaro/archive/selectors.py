@@ -87,9 +87,6 @@ def record_search_for_user(
     `version_count`, `is_deleted` and `is_secret`, so a list shows it without more queries.
     """
     items = _visible_items(user)
-    match = search.matching(q) if q else None
-    if match is not None:
-        items = items.filter(match)
     if unit:
         items = items.filter(account__unit_id__in=unit_subtree_ids({unit}, unit_children_map()))
     if account:
@@ -127,7 +124,10 @@ def record_search_for_user(
     if edited is not None:
         later = Exists(ItemVersion.objects.filter(item=OuterRef("pk"), number__gt=1))
         items = items.filter(later if edited else ~later)
-    return _with_row_values(items).order_by("-created_at", "-id")
+    if q:
+        # Last, so the engine's index can check the other filters as it reads its matches.
+        items = search.matching(q, items)
+    return _with_row_values(items).order_by(*search.NEWEST_FIRST)
 
 
 def _with_row_values(items: QuerySet[Item]) -> QuerySet[Item]:

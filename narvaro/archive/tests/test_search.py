@@ -85,18 +85,18 @@ class RecordSearchTests(NarvaroTestCase):
         self.assertEqual(self.found(q="bibliotekets"), {"a1", "a4", "b1"})
         self.assertEqual(self.found(q="Biblioteken"), {"a1", "a4", "b1"})
 
-    def test_a_common_word_finds_the_same_items_newest_first(self) -> None:
-        from unittest import mock
-
-        from narvaro.archive import search
-
-        expected = [i.remote_id for i in record_search_for_user(self.rita, q="bibliotekets")]
-        # Treat every word as common, as a word in most of a million items would be.
-        with mock.patch.object(search, "COMMON_MATCHES", 0):
-            found = [i.remote_id for i in record_search_for_user(self.rita, q="bibliotekets")]
-            self.assertEqual(self.found(q="bibliotek parken"), {"b1"})
-        self.assertEqual(found, expected)
-        self.assertEqual(set(found), {"a1", "a4", "b1"})
+    def test_a_word_finds_the_same_items_newest_first_on_every_page(self) -> None:
+        everything = [i.remote_id for i in record_search_for_user(self.rita)]
+        expected = [r for r in everything if r in {"a1", "a4", "b1"}]
+        found = record_search_for_user(self.rita, q="bibliotekets")
+        self.assertEqual([i.remote_id for i in found], expected)
+        self.assertEqual(found.count(), 3)
+        for low, high in [(0, 1), (0, 2), (1, 2), (1, 3), (2, 10), (3, 5)]:
+            self.assertEqual([i.remote_id for i in found[low:high]], expected[low:high])
+        self.assertEqual(found.first().remote_id, expected[0])  # type: ignore[union-attr]
+        self.assertEqual(found.last().remote_id, expected[-1])  # type: ignore[union-attr]
+        self.assertTrue(found.exists())
+        self.assertFalse(record_search_for_user(self.rita, q="simhall").exists())
 
     def test_every_word_must_match(self) -> None:
         self.assertEqual(self.found(q="bibliotek parken"), {"b1"})
@@ -170,3 +170,65 @@ class RecordSearchTests(NarvaroTestCase):
         call_command("archive_reindex", stdout=out)
         self.assertIn(f"Indexed {Item.objects.count()} item(s).", out.getvalue())
         self.assertEqual(self.found(q="bibliotekets"), {"a1", "a4", "b1"})
+
+
+class SearchOrderTests(NarvaroTestCase):
+    """Newest first, exactly, on every page: also within one second, for unknown and far dates."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        noon = dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC)
+        captures = []
+        for n in range(40):
+            # Ten items share each second, their sub-second times running against their ids.
+            created: dt.datetime | None = noon + dt.timedelta(
+                seconds=n // 10, microseconds=999_999 - n * 1000
+            )
+            if n % 13 == 0:
+                created = None  # the platform gave no time: last, newest first
+            elif n == 7:
+                created = dt.datetime(1850, 1, 1, tzinfo=dt.UTC)  # before the key's range
+            elif n == 8:
+                created = dt.datetime(2400, 1, 1, tzinfo=dt.UTC)  # after it
+            word = "bibliotek" if n % 3 else "simhall"
+            captures.append(
+                a_capture(
+                    f"o{n}",
+                    f"{word} nummer {n}",
+                    created_at=created,
+                    direction="drawn_up" if n % 2 else "received",
+                )
+            )
+        # Stored in a shuffled order, so ids do not follow the times.
+        order = [(n * 17) % 40 for n in range(40)]
+        capture_batch(account=cls.account_a, captures=[captures[n] for n in order], source="t")
+
+    def expected(self, word: str, **filters: Any) -> list[str]:
+        everything = record_search_for_user(self.rita, **filters)
+        return [i.remote_id for i in everything if word in (i.latest_text or "")]
+
+    def test_every_slice_is_the_slice_of_the_exact_order(self) -> None:
+        for filters in [
+            {},
+            {"direction": "drawn_up"},
+            {"direction": "received", "kind": "comment"},
+        ]:
+            expected = self.expected("bibliotek", **filters)
+            found = record_search_for_user(self.rita, q="biblioteket", **filters)
+            self.assertEqual([i.remote_id for i in found], expected)
+            self.assertEqual(found.count(), len(expected))
+            for low in range(0, len(expected) + 2, 3):
+                for size in (1, 2, 5, 11):
+                    with self.subTest(filters=filters, low=low, size=size):
+                        page = [i.remote_id for i in found[low : low + size]]
+                        self.assertEqual(page, expected[low : low + size])
+
+    def test_a_page_of_the_search_page_is_the_same_slice(self) -> None:
+        from django.core.paginator import Paginator
+
+        expected = self.expected("simhall")
+        pages = Paginator(record_search_for_user(self.rita, q="simhallen"), 4)
+        self.assertEqual(pages.count, len(expected))
+        seen = [i.remote_id for n in pages.page_range for i in pages.page(n).object_list]
+        self.assertEqual(seen, expected)
