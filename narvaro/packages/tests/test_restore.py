@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
@@ -136,7 +137,7 @@ class RoundTripTests(NarvaroTestCase):
         self.addCleanup(shutil.rmtree, fresh_media, ignore_errors=True)
         # A new Narvaro: no media stored either, so every file must come from the package.
         with override_settings(MEDIA_ROOT=fresh_media):
-            self.assertEqual(cli_main(["import", "narvaro-bagit", str(package)]), 0)
+            call_command("import_package", str(package), stdout=io.StringIO())
             self.assertTrue(verify_archive().intact)
 
     def test_a_restored_package_reproduces_every_field_r32(self) -> None:
@@ -160,6 +161,14 @@ class RoundTripTests(NarvaroTestCase):
             json.loads(x)["chain"] for x in (second / "data/records/accounts.jsonl").open()
         ]
         self.assertEqual(second_heads, first_heads)
+
+    def test_the_cli_verb_import_narvaro_bagit_restores_a_package(self) -> None:
+        # --help stops before the command opens the database (run_from_argv closes it after).
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), self.assertRaises(SystemExit) as stop:
+            cli_main(["import", "narvaro-bagit", "--help"])
+        self.assertEqual(stop.exception.code, 0)
+        self.assertIn("Restore a BagIt package made by `narvaro export bagit`", out.getvalue())
 
     def test_missing_accounts_are_created_as_proposed(self) -> None:
         package = self.export("bag")
