@@ -185,6 +185,8 @@ def _long(did: str, key: str) -> str:
     return f"at://{did}/{_LONG[kind]}/{rkey}"
 
 
+#: How far before the newest notification already stored a harvest reads again.
+NOTIFICATION_OVERLAP = dt.timedelta(days=1)
 #: Notification reasons that carry a post addressed to the account, as archive kinds.
 NOTIFICATION_KINDS = {"reply": "reply", "mention": "mention", "quote": "mention"}
 
@@ -365,14 +367,18 @@ class BlueskyConnector(Connector):
         )
 
     def _harvest_notifications(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
-        """Replies, mentions and quotes by others, newer than the last one stored.
+        """Replies, mentions and quotes by others since the last harvest, with an overlap.
 
-        `listNotifications` pages newest first, so everything new is read before anything is
-        stored, and the cursor (the newest `indexedAt`) is saved with the last batch.
+        `listNotifications` pages newest first by `indexedAt`, which the AppView takes from
+        the post's own `createdAt` when that is earlier, so a post dated back lands behind
+        newer ones. Reading goes back `NOTIFICATION_OVERLAP` before the newest time stored
+        (the archive skips what it holds); everything is read before anything is stored,
+        and the cursor (the newest `indexedAt`) is saved with the last batch.
         """
-        seen = cursor.get("notified", "")
+        seen = parse_datetime(cursor.get("notified"))
+        horizon = seen - NOTIFICATION_OVERLAP if seen is not None else None
+        newest = cursor.get("notified", "")
         found: list[CaptureInput] = []
-        newest = seen
         page_cursor: str | None = None
         while True:
             page = _json(
@@ -384,26 +390,31 @@ class BlueskyConnector(Connector):
             notes = page.get("notifications")
             if not isinstance(notes, list):
                 raise MalformedResponse("listNotifications answered without notifications")
-            older = False
+            done = False
             for note in notes:
-                indexed = str(note.get("indexedAt") or "") if isinstance(note, dict) else ""
-                if seen and indexed and indexed <= seen:
-                    older = True
-                    continue
-                newest = max(newest, indexed)
+                indexed = note.get("indexedAt") if isinstance(note, dict) else None
+                when = parse_datetime(indexed)
+                if when is None:
+                    raise MalformedResponse("a notification without a readable indexedAt")
+                if horizon is not None and when < horizon:
+                    done = True
+                    break
+                if newest == "" or when > (parse_datetime(newest) or when):
+                    newest = str(indexed)
                 capture = notification_capture(note)
                 if capture is not None:
                     found.append(capture)
             page_cursor = page.get("cursor")
-            if older or not notes or not page_cursor:
+            if done or not notes or not page_cursor:
                 break
         found.reverse()  # oldest first, as they happened
+        cursor_after = {"notified": newest} if newest else {}
         for start in range(0, len(found), PAGE):
             chunk = [self._with_media(c) for c in found[start : start + PAGE]]
             last = start + PAGE >= len(found)
-            yield HarvestBatch(captures=chunk, cursor={"notified": newest} if last else {})
-        if not found and newest != seen:
-            yield HarvestBatch(cursor={"notified": newest})
+            yield HarvestBatch(captures=chunk, cursor=cursor_after if last else {})
+        if not found and cursor_after:
+            yield HarvestBatch(cursor=cursor_after)
 
     def _blob(self, cid: str, did: str = "") -> bytes | None:
         try:

@@ -1,14 +1,21 @@
-"""A real AT Protocol PDS on loopback for the Bluesky connector tests.
+"""Real AT Protocol servers on loopback for the Bluesky connector tests (tests/servers).
 
-`bluesky_pds` (session-scoped) installs the servers if needed (`tests/servers/pds_install.sh`:
-@atproto/pds and an in-memory PLC directory under Node 22), starts them on free loopback
-ports, waits until the PDS answers `_health`, and stops them at the end of the session.
-Test modules import the fixture from here:
+Both fixtures are session-scoped: they install the servers if needed
+(`tests/servers/pds_install.sh`), start `tests/servers/pds_start.mjs` under Node 22 on free
+loopback ports, wait until the PDS answers `_health`, and stop everything at the end.
 
-    from narvaro.channels.tests.bluesky_pds import LocalPds, bluesky_pds  # noqa: F401
+- `bluesky_pds`: an in-memory PLC directory and @atproto/pds, nothing else (quick).
+- `bluesky_network`: @atproto/dev-env's network, with the bsky AppView indexing the PDS, so
+  notifications, profiles, search and reports work. It uses a PostgreSQL database of its own
+  (created and dropped here, on the server NARVARO_TEST_PG_URL names) and a Redis server
+  started here on a free port.
 
-If Node 22 or the PDS cannot be installed or started the tests fail loudly, never skip: the
-connector is only tested for real against this server.
+Test modules import the fixtures from here:
+
+    from narvaro.channels.tests.bluesky_pds import bluesky_pds as bluesky_pds
+
+If Node 22, the PDS, PostgreSQL or Redis cannot be installed or started the tests fail
+loudly, never skip: the connector is only tested for real against these servers.
 
 There is no AppView in this network: the PDS refuses every `app.bsky.*` view it would proxy
 (profiles, feeds, notifications, search) with "No service configured" (see ADR 0012).
@@ -16,6 +23,7 @@ There is no AppView in this network: the PDS refuses every `app.bsky.*` view it 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -26,6 +34,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +43,8 @@ from typing import Any
 import pytest
 import requests
 
-SERVERS = Path(__file__).resolve().parents[3] / "tests" / "servers"
+ROOT = Path(__file__).resolve().parents[3]
+SERVERS = ROOT / "tests" / "servers"
 START_TIMEOUT = 120.0
 _counter = itertools.count(1)
 
@@ -56,10 +66,9 @@ class PdsAccount:
 class LocalPds:
     """The running PDS and the levers tests pull on it (accounts, app passwords, records)."""
 
-    def __init__(self, url: str, admin_password: str, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, url: str, appview: str | None = None) -> None:
         self.url = url
-        self.admin_password = admin_password
-        self.process = process
+        self.appview = appview
 
     def xrpc(
         self,
@@ -173,29 +182,31 @@ def _read_ready(process: subprocess.Popen[bytes], deadline: float) -> dict[str, 
             if b"\n" in buffer:
                 line = buffer.split(b"\n", 1)[0]
                 return dict(json.loads(line))
-    raise RuntimeError("the PDS did not report ready")
+    raise RuntimeError("the servers did not report ready")
 
 
-@pytest.fixture(scope="session")
-def bluesky_pds() -> Iterator[LocalPds]:
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _servers(args: list[str], env: dict[str, str] | None = None) -> Iterator[LocalPds]:
     node = _install()
-    plc_port, pds_port = _free_port(), _free_port()
     data_dir = tempfile.mkdtemp(prefix="narvaro-pds-")
-    log = open(Path(data_dir) / "pds.log", "wb")  # noqa: SIM115 - closed in finally
+    log_path = Path(data_dir) / "servers.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
-        [
-            str(node),
-            str(SERVERS / "pds_start.mjs"),
-            "--plc-port",
-            str(plc_port),
-            "--pds-port",
-            str(pds_port),
-            "--data-dir",
-            data_dir,
-        ],
+        [str(node), str(SERVERS / "pds_start.mjs"), *args, "--data-dir", data_dir],
         cwd=SERVERS,
         stdout=subprocess.PIPE,
         stderr=log,
+        env={**os.environ, **(env or {})},
         start_new_session=True,
     )
     try:
@@ -205,16 +216,74 @@ def bluesky_pds() -> Iterator[LocalPds]:
             health.raise_for_status()
         except (RuntimeError, ValueError, requests.RequestException) as exc:
             log.flush()
-            output = (Path(data_dir) / "pds.log").read_text(errors="replace")[-4000:]
-            pytest.fail(f"The local PDS did not start: {exc}\n{output}", pytrace=False)
-        yield LocalPds(ready["pds"], ready["adminPassword"], process)
+            output = log_path.read_text(errors="replace")[-4000:]
+            pytest.fail(f"The local AT Protocol servers did not start: {exc}\n{output}")
+        yield LocalPds(ready["pds"], ready.get("appview"))
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _stop(process)
         log.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def bluesky_pds() -> Iterator[LocalPds]:
+    ports = ["--plc-port", str(_free_port()), "--pds-port", str(_free_port())]
+    with _servers(ports) as pds:
+        yield pds
+
+
+@contextlib.contextmanager
+def _redis() -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is missing (tests/servers/pds_install.sh installs it)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    import psycopg
+
+    subprocess.run(["bash", str(ROOT / "scripts" / "ensure_services.sh")], check=False)
+    base = os.environ.get("NARVARO_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/narvaro")
+    name = f"narvaro_bsky_{uuid.uuid4().hex[:12]}"
+    admin = base.rsplit("/", 1)[0] + "/postgres"
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        pytest.fail(f"PostgreSQL at {admin} is needed for the AppView network: {exc}")
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def bluesky_network() -> Iterator[LocalPds]:
+    """PLC, PDS and the bsky AppView (with bsync and ozone) from @atproto/dev-env."""
+    with _database() as database, _redis() as redis:
+        args = ["--appview", "--pds-port", str(_free_port()), "--plc-port", str(_free_port())]
+        env = {"DB_POSTGRES_URL": database, "REDIS_HOST": redis}
+        with _servers(args, env) as network:
+            yield network
