@@ -195,7 +195,10 @@ def _held_items(account: Account, now: dt.datetime) -> list[HeldItem]:
         "item_id"
     )
     items = list(
-        Item.objects.filter(account=account, created_at__gte=now - RECHECK_WINDOW)
+        # Items first seen by this very harvest were just read: no need to look again.
+        Item.objects.filter(
+            account=account, created_at__gte=now - RECHECK_WINDOW, first_seen_at__lt=now
+        )
         .exclude(pk__in=deleted)
         .order_by("-created_at")
         .values_list("pk", "remote_id", "created_at")[:RECHECK_LIMIT]
