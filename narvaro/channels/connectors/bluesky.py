@@ -18,7 +18,7 @@ the account's posts and reposts ("p/RKEY,r/RKEY,..."; about 15 bytes a record) b
 `rev`; a record in the previous listing that the new export lacks is reported as deleted,
 however old it is. `recheck` also compares the recent items the archive holds with
 `listRecords`, which covers items captured before the cursor held a listing. The firehose
-(`subscribeRepos`) is not used; see the ADR on the Bluesky connector.
+(`subscribeRepos`) is not used; see ADR 0012.
 
 What needs an AppView (profiles, actor search, notifications: replies, mentions and quotes
 by others): `fetch_profile`, `search_accounts` and the harvest's notifications step call
@@ -26,7 +26,8 @@ by others): `fetch_profile`, `search_accounts` and the harvest's notifications s
 configured answers "No service configured", which is `NotSupported`; an AppView that is
 down answers 502, which is `Unavailable`. Either way a harvest with notifications on fails
 and the machinery records the gap; `NARVARO_BLUESKY_NOTIFICATIONS=False` turns the step off
-for a PDS that has no AppView (see the ADR on the Bluesky connector).
+for a PDS that has no AppView (ADR 0012). Notifications are read back a day before the
+newest one stored, since their `indexedAt` follows a backdated post's `createdAt`.
 
 Requests go through `RetryPolicy.call`; the SDK's errors become the connector errors of
 `connectors.base` (401 → AuthError, 429 → RateLimited with the reset time, 5xx and transport
