@@ -64,14 +64,17 @@ def thread_items(item: Item) -> QuerySet[Item]:
 def _class_filter(record_class: str) -> Q:
     removed = Exists(ItemEvent.objects.filter(item=OuterRef("pk"), type=ItemEvent.Type.REMOVED))
     case = Exists(ItemEvent.objects.filter(item=OuterRef("pk"), type=ItemEvent.Type.FLAGGED_CASE))
-    if record_class == RecordClass.MINOR_COMMENTS:
-        return Q(direction=Direction.RECEIVED, kind__in=[Kind.COMMENT, Kind.REPLY, Kind.MENTION])
+    # R17: an item removed by moderation stays until a rule names the "removed posts" class,
+    # so every other class leaves removed items alone.
     if record_class == RecordClass.REMOVED_POSTS:
         return Q(removed)
+    if record_class == RecordClass.MINOR_COMMENTS:
+        received = [Kind.COMMENT, Kind.REPLY, Kind.MENTION]
+        return Q(direction=Direction.RECEIVED, kind__in=received) & ~Q(removed)
     if record_class == RecordClass.DIRECT_MESSAGES:
-        return Q(kind=Kind.DIRECT_MESSAGE) & ~Q(case)
+        return Q(kind=Kind.DIRECT_MESSAGE) & ~Q(case) & ~Q(removed)
     if record_class == RecordClass.WEBSITE_DUPLICATES:
-        return Q(direction=Direction.DRAWN_UP, kind=Kind.POST)
+        return Q(direction=Direction.DRAWN_UP, kind=Kind.POST) & ~Q(removed)
     raise ValueError(f"unknown record class {record_class!r}")
 
 

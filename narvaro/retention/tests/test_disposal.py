@@ -69,11 +69,9 @@ class DisposalTests(NarvaroTestCase):
         before = contents()
         run = services.disposal_run_create(actor=self.rita, rule=self.rule(), now=NOW)
         # Received comments before 2026-01-01 on any account: not the post, the DM, the new
-        # comment. The removed comment is a received comment too.
-        self.assertEqual(
-            self.listed(run), {"c-old-1", "c-old-2", "c-old-3", "removed-old", "b-old"}
-        )
-        self.assertEqual(run.item_count, 5)
+        # comment, nor the comment removed by moderation (R17: only "removed posts" covers it).
+        self.assertEqual(self.listed(run), {"c-old-1", "c-old-2", "c-old-3", "b-old"})
+        self.assertEqual(run.item_count, 4)
         self.assertEqual(run.state, DisposalRun.State.DRY_RUN)
         self.assertEqual(contents(), before)
         entry = run.entries.get(item__remote_id="c-old-2")
@@ -85,16 +83,16 @@ class DisposalTests(NarvaroTestCase):
         run = services.disposal_run_create(
             actor=self.rita, rule=self.rule(account=self.account_a), now=NOW
         )
-        self.assertEqual(self.listed(run), {"c-old-1", "c-old-2", "c-old-3", "removed-old"})
+        self.assertEqual(self.listed(run), {"c-old-1", "c-old-2", "c-old-3"})
         with self.captureOnCommitCallbacks(execute=True):
             run = services.disposal_run_commit(actor=self.rita, run=run)
-        self.assertEqual((run.state, run.disposed_count, run.skipped_count), ("committed", 5, 0))
+        self.assertEqual((run.state, run.disposed_count, run.skipped_count), ("committed", 4, 0))
         disposed = ItemVersion.objects.filter(raw_payload__isnull=True)
         self.assertEqual(
             sorted(disposed.values_list("item__remote_id", "number")),
-            [("c-old-1", 1), ("c-old-2", 1), ("c-old-2", 2), ("c-old-3", 1), ("removed-old", 1)],
+            [("c-old-1", 1), ("c-old-2", 1), ("c-old-2", 2), ("c-old-3", 1)],
         )
-        self.assertEqual(ItemVersion.objects.filter(raw_payload__isnull=False).count(), 4)
+        self.assertEqual(ItemVersion.objects.filter(raw_payload__isnull=False).count(), 5)
         report = verify_archive()
         self.assertTrue(report.intact, report.problems)
         log = DisposalLogEntry.objects.order_by("item_label", "version_number")
@@ -105,7 +103,6 @@ class DisposalTests(NarvaroTestCase):
                 ("mastodon:c-old-2", 1),
                 ("mastodon:c-old-2", 2),
                 ("mastodon:c-old-3", 1),
-                ("mastodon:removed-old", 1),
             ],
         )
         for entry in log:
@@ -133,6 +130,7 @@ class DisposalTests(NarvaroTestCase):
 
     def test_each_record_class_selects_its_own_records(self) -> None:
         expected = {
+            # R17: a removed item goes only under a rule that names the "removed posts" class.
             RecordClass.REMOVED_POSTS: {"removed-old"},
             RecordClass.DIRECT_MESSAGES: {"dm-old"},
             RecordClass.WEBSITE_DUPLICATES: {"post-1"},
@@ -150,7 +148,7 @@ class DisposalTests(NarvaroTestCase):
         self.assertEqual(self.listed(run), {"b-old"})
         # The rule's unit covers the units below it (account A is in bibliotek, below kultur).
         run = services.disposal_run_create(actor=None, rule=self.rule(unit=self.unit_a), now=NOW)
-        self.assertEqual(self.listed(run), {"c-old-1", "c-old-2", "c-old-3", "removed-old"})
+        self.assertEqual(self.listed(run), {"c-old-1", "c-old-2", "c-old-3"})
 
     def test_legal_holds_keep_their_records_out_of_the_run_r27(self) -> None:
         items = self.items
@@ -169,14 +167,14 @@ class DisposalTests(NarvaroTestCase):
             actor=self.rita, scope=HoldScope.ACCOUNT, account=self.account_b, reason="Audit"
         )
         run = services.disposal_run_create(actor=None, rule=self.rule(), now=NOW)
-        self.assertEqual(self.listed(run), {"c-old-2", "removed-old"})
+        self.assertEqual(self.listed(run), {"c-old-2"})
 
     def test_a_thread_hold_covers_every_item_of_the_thread(self) -> None:
         services.hold_place(
             actor=self.rita, scope=HoldScope.THREAD, item=self.items["c-old-3"], reason="Thread"
         )
         run = services.disposal_run_create(actor=None, rule=self.rule(), now=NOW)
-        # post-9's thread: c-old-3 and removed-old.
+        # post-9's thread: c-old-3 (and removed-old, which this class leaves alone anyway).
         self.assertEqual(self.listed(run), {"c-old-1", "c-old-2", "b-old"})
 
     def test_a_registered_case_is_held_r27(self) -> None:
@@ -230,7 +228,7 @@ class DisposalTests(NarvaroTestCase):
         self.assertEqual(contents(), before)
         (message,) = mail.outbox
         self.assertEqual(sorted(message.to), ["adam@example.org", "rita@example.org"])
-        self.assertIn("KS 2025/118 punkt 4.2): 5 item(s)", message.body)
+        self.assertIn("KS 2025/118 punkt 4.2): 4 item(s)", message.body)
         # While that dry run waits, the next week makes no new one and sends nothing.
         self.assertEqual(retention_dry_runs.call()["dry_runs"], [])
         self.assertEqual((DisposalRun.objects.count(), len(mail.outbox)), (1, 1))
