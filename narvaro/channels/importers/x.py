@@ -645,20 +645,24 @@ class XArchiveImporter(Importer):
         assert self._owner is not None
         # Tweets of an edit chain wait here until the chain's last record has been read,
         # then go out together, in edit order: one item, one version per edit.
-        pending: dict[str, list[dict[str, Any]]] = {}
+        # Each tweet travels with its deletion time: deleted-tweets.js only (checked there).
+        pending: dict[str, list[tuple[dict[str, Any], dt.datetime | None]]] = {}
         for pattern in (_TWEET_FILES, _DELETED_FILES):
             for name in self._files(pattern):
                 for _, tweet in self._checked(name, _tweet_of):
+                    deleted_at = (
+                        parse_created_at(tweet["deleted_at"]) if pattern is _DELETED_FILES else None
+                    )
                     initial = self._edit_of.get(tweet["id_str"])
                     if initial is None:
-                        yield [self._capture(tweet)], self._deletions([tweet])
+                        yield [self._capture(tweet)], self._deletions([(tweet, deleted_at)])
                         continue
                     chain = pending.setdefault(initial, [])
-                    chain.append(tweet)
+                    chain.append((tweet, deleted_at))
                     if len(chain) == self._chain_records[initial]:
                         del pending[initial]
-                        chain.sort(key=lambda t: self._edit_position(t["id_str"]))
-                        yield [self._capture(t) for t in chain], self._deletions(chain)
+                        chain.sort(key=lambda pair: self._edit_position(pair[0]["id_str"]))
+                        yield [self._capture(t) for t, _ in chain], self._deletions(chain)
         for name in self._files(_DM_FILES):
             for _, (conversation_id, messages) in self._checked(name, _conversation_of):
                 for message in messages:
@@ -671,15 +675,15 @@ class XArchiveImporter(Importer):
                         [],
                     )
 
-    def _deletions(self, tweets: list[dict[str, Any]]) -> list[EventInput]:
-        """The deletion of each deleted tweet's item, each moment once."""
-        moments = sorted(
-            {parse_created_at(t["deleted_at"]) for t in tweets if "deleted_at" in t},
-        )
+    def _deletions(
+        self, tweets: list[tuple[dict[str, Any], dt.datetime | None]]
+    ) -> list[EventInput]:
+        """The deletion of the tweets' item at each moment one of them was deleted, once each."""
+        moments = sorted({deleted_at for _, deleted_at in tweets if deleted_at is not None})
         return [
             EventInput(
                 platform=PLATFORM,
-                remote_id=self._item_id(tweets[0]["id_str"]),
+                remote_id=self._item_id(tweets[0][0]["id_str"]),
                 type="deleted",
                 occurred_at=moment,
             )
