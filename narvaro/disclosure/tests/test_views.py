@@ -194,3 +194,34 @@ class RequestPagesTests(NarvaroTestCase):
         self.assertTrue(
             AuditEvent.objects.filter(action="view", actor=self.adam, summary="request viewed")
         )
+
+
+class QueryCountTests(NarvaroTestCase):
+    """The request page and the compile results cost the same queries however many records."""
+
+    def counted(self, url: str, query: dict[str, str] | None = None) -> int:
+        client = self.client_for(self.rita)
+        client.get(url, query)  # warm the session
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(client.get(url, query).status_code, 200)
+        return len(queries)
+
+    def add_records(self, records_request: RecordsRequest, first: int, count: int) -> None:
+        captures = [
+            a_capture(f"q{n}", f"Fråga {n}, ring 070-123 45 {n:02d}")
+            for n in range(first, first + count)
+        ]
+        capture_batch(account=self.account_a, captures=captures, source="test")
+        services.request_items_add(
+            actor=self.rita, records_request=records_request, items=Item.objects.all()
+        )
+
+    def test_the_request_page_and_compile_results_do_not_grow_with_the_records(self) -> None:
+        records_request = new_request(self.rita)
+        self.add_records(records_request, 0, 2)
+        detail = records_request.get_absolute_url()
+        compile_url = reverse("disclosure:request_compile", args=[records_request.pk])
+        few = (self.counted(detail), self.counted(compile_url, {"q": "fråga"}))
+        self.add_records(records_request, 2, 8)
+        many = (self.counted(detail), self.counted(compile_url, {"q": "fråga"}))
+        self.assertEqual(many, few)
