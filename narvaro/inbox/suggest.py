@@ -2,7 +2,7 @@
 
 Pure Python over `bm25s` (BM25 on numpy) and the Snowball stemmers; no downloaded model, no
 network, no Django. The method and its measured ablation are in
-docs/decisions/0011-suggested-answer-ranking.md; `bench/suggest_swefaq.py` measures it on the
+docs/decisions/0015-suggested-answer-ranking.md; `bench/suggest_swefaq.py` measures it on the
 SweFAQ dev set. In short, a candidate's score is the sum of
 
 - **word pieces**: BM25 over character 5-grams taken inside each word (" vård", "vårdn", ...
@@ -206,7 +206,16 @@ class AnswerIndex:
         languages = [candidate.language for candidate in self.candidates]
         self._answers = _Field([c.text for c in self.candidates], languages)
         self._questions = _Field([c.question for c in self.candidates], languages)
-        self._openings = [words(candidate.text)[:12] for candidate in self.candidates]
+        # What the answer-type and definition parts look at, computed once per candidate.
+        self._gives = [
+            (asks, np.array([1.0 if gives(c.text) else 0.0 for c in self.candidates]))
+            for asks, gives in (
+                (_YES_NO_QUESTION, _YES_NO_ANSWER.match),
+                (_AMOUNT_QUESTION, _DIGIT.search),
+                (_TIME_QUESTION, _TIME_ANSWER.search),
+            )
+        ]
+        self._openings = [stems(" ".join(words(c.text)[:12]), c.language) for c in self.candidates]
 
     def rank(
         self, question: str, *, language: str | None = None, limit: int | None = None
@@ -230,7 +239,7 @@ class AnswerIndex:
         scores = scores + ANSWER_TYPE_WEIGHT * self._answer_type(question)
         scores = scores + DEFINITION_WEIGHT * self._definition(question, language)
         matched = matched | matched_earlier
-        order = sorted(range(count), key=lambda i: (-scores[i], i))
+        order = np.argsort(-scores, kind="stable")  # stable: ties keep the given order
         if limit is not None:
             order = order[:limit]
         return [
@@ -243,14 +252,9 @@ class AnswerIndex:
     def _answer_type(self, question: str) -> np.ndarray:
         """1 for each kind of answer the question asks for (yes/no, amount, time) it gives."""
         bonus = np.zeros(len(self.candidates))
-        checks = (
-            (_YES_NO_QUESTION, lambda text: _YES_NO_ANSWER.match(text)),
-            (_AMOUNT_QUESTION, lambda text: _DIGIT.search(text)),
-            (_TIME_QUESTION, lambda text: _TIME_ANSWER.search(text)),
-        )
-        for asks, gives in checks:
+        for asks, gives in self._gives:
             if asks.match(question):
-                bonus += [1.0 if gives(c.text) else 0.0 for c in self.candidates]
+                bonus += gives
         return bonus
 
     def _definition(self, question: str, language: str) -> np.ndarray:
@@ -261,10 +265,7 @@ class AnswerIndex:
             return np.zeros(len(self.candidates))
         window = len(subject) + 3
         return np.array(
-            [
-                len(subject & set(_stemmer(c.language).stemWords(opening[:window]))) / len(subject)
-                for c, opening in zip(self.candidates, self._openings, strict=True)
-            ]
+            [len(subject & set(opening[:window])) / len(subject) for opening in self._openings]
         )
 
 
