@@ -88,11 +88,23 @@ def read_swefaq(path: Path) -> list[FaqQuestion]:
     return questions
 
 
-def rank_of_right(item: FaqQuestion) -> int:
-    """1-based rank of the right answer when the inbox ranks the candidates."""
-    candidates = [suggest.Candidate(text=answer, key=i) for i, answer in enumerate(item.answers)]
-    ranked = suggest.AnswerIndex(candidates).rank(item.question)
-    return [s.candidate.key for s in ranked].index(item.right) + 1
+def ranks_of_right(questions: list[FaqQuestion]) -> list[int]:
+    """1-based rank of each question's right answer when the inbox ranks its candidates.
+
+    Questions with the same candidates (one SweFAQ category) share one `AnswerIndex`, as the
+    inbox shares one per unit; the index is built anew on each call, so parameter changes count.
+    """
+    indexes: dict[tuple[str, ...], suggest.AnswerIndex] = {}
+    ranks = []
+    for item in questions:
+        pool = tuple(item.answers)
+        if pool not in indexes:
+            indexes[pool] = suggest.AnswerIndex(
+                [suggest.Candidate(text=answer, key=i) for i, answer in enumerate(pool)]
+            )
+        ranked = indexes[pool].rank(item.question)
+        ranks.append([s.candidate.key for s in ranked].index(item.right) + 1)
+    return ranks
 
 
 def baseline_rank_of_right(item: FaqQuestion) -> int:
@@ -105,7 +117,7 @@ def baseline_rank_of_right(item: FaqQuestion) -> int:
 
 
 def measure(questions: list[FaqQuestion]) -> dict[str, float]:
-    ranks = [rank_of_right(item) for item in questions]
+    ranks = ranks_of_right(questions)
     return {
         "acc_at_1": sum(rank == 1 for rank in ranks) / len(ranks),
         "mrr": sum(1 / rank for rank in ranks) / len(ranks),
@@ -166,7 +178,7 @@ def cross_validated(
     hits = np.zeros((len(settings), len(questions)), dtype=bool)
     for s, setting in enumerate(settings):
         with parameters(**setting):
-            hits[s] = [rank_of_right(item) == 1 for item in questions]
+            hits[s] = [rank == 1 for rank in ranks_of_right(questions)]
     parts = [
         sum(setting[k] > 0 for k in ("STEM_WEIGHT", "ANSWER_TYPE_WEIGHT", "DEFINITION_WEIGHT"))
         for setting in settings
