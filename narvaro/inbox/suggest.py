@@ -114,7 +114,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A candidate with its score; `matched` is false when it shares no word with the question."""
+    """A candidate with its score; `matched` is false when it shares no word or word piece
+    with the question (its place then comes only from the answer-type parts, or from order)."""
 
     candidate: Candidate
     score: float
@@ -151,7 +152,7 @@ def word_pieces(text: str, size: int | None = None) -> list[str]:
 
 
 def guess_language(text: str) -> str:
-    """ "en" when `text` reads as English, otherwise "sv" (the platform's main language)."""
+    """Guess a text's language: "en" when it reads as English, else "sv" (the main language)."""
     found = words(text)
     swedish = sum(word in _SV_WORDS for word in found) + 2 * bool(re.search(r"[åäö]", text, re.I))
     english = sum(word in _EN_WORDS for word in found)
@@ -228,6 +229,8 @@ class AnswerIndex:
             language = guess_language(question)
         elif language not in LANGUAGES:
             raise ValueError(f"language {language!r} is not one of {', '.join(sorted(LANGUAGES))}")
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be 0 or more, got {limit}")
         count = len(self.candidates)
         if count == 0 or not words(question):
             return []

@@ -159,6 +159,9 @@ class RankAnswersTests(SimpleTestCase):
             Candidate("Museet är stängt.", key="museum"),
         ]
         self.assertEqual(keys("Är museet stängt?", candidates, limit=1), ["museum"])
+        self.assertEqual(keys("Är museet stängt?", candidates, limit=0), [])
+        with self.assertRaisesMessage(ValueError, "limit must be 0 or more, got -1"):
+            rank_answers("Är museet stängt?", candidates, limit=-1)
 
     def test_an_unknown_language_is_refused(self) -> None:
         with self.assertRaisesMessage(
