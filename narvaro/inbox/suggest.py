@@ -39,7 +39,7 @@ LANGUAGES = {"sv": "swedish", "en": "english"}
 # Parameters, chosen by cross-validation on SweFAQ dev and by reasoning (see the ADR).
 GRAM = 5  # length of the character pieces within a word
 K1 = 1.2  # BM25 term-frequency saturation
-B = 0.5  # BM25 length normalisation: long answers are often the right ones in an FAQ
+B = 0.5  # BM25 length normalisation, softer than the usual 0.75 (picked by the CV grid)
 PIECE_WEIGHT = 1.0
 STEM_WEIGHT = 0.25
 EARLIER_QUESTION_WEIGHT = 1.0
