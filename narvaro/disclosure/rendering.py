@@ -9,11 +9,13 @@ Narvaro first saw it / recorded the version), and the events (deletion, moderati
 
 Redaction is applied here and only here: spans of a version's text are replaced by a mask
 naming the legal ground in the output. The archived rows are only read, never changed.
+Archived images (JPEG, PNG, GIF, WebP) are drawn under their version; masking image regions
+is not supported, so an image that must not be released means withholding the record.
 
-The HTML is built from a Django template (autoescaped); WeasyPrint may fetch nothing (the
-URL fetcher refuses every URL), so no archived text can make the renderer read a file or
-the network. Fonts come from fontconfig (DejaVu Sans, installed with the system packages)
-and are embedded in the PDF, as PDF/A requires.
+The HTML is built from a Django template (autoescaped); WeasyPrint may fetch only the
+archived media files of the items printed, by digest (every other URL is refused), so no
+archived text can make the renderer read a file or the network. Fonts come from fontconfig
+(DejaVu Sans, installed with the system packages) and are embedded, as PDF/A requires.
 """
 
 from __future__ import annotations
@@ -180,19 +182,38 @@ def _versions(item: Item, redactions: Mapping[int, Sequence[Span]]) -> list[_Ver
     return rows
 
 
-def html_to_pdf(html: str, *, pdf_a: bool) -> bytes:
-    """PDF bytes of a self-contained HTML document; PDF/A-3b when `pdf_a`."""
-    # Imported here: loading Pango and HarfBuzz costs a second that most commands never need.
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+# Images in a printout are named `narvaro-media:<sha256>`; nothing else may be fetched.
+MEDIA_SCHEME = "narvaro-media:"
+# Attachments drawn in the printout (others are listed with their digest and alt text).
+DRAWN_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
-    class NoFetcher(URLFetcher):  # type: ignore[misc]
-        """A printout is self-contained: every URL (file, http, data) is refused."""
+
+def html_to_pdf(html: str, *, pdf_a: bool, media: Mapping[str, str] | None = None) -> bytes:
+    """PDF bytes of a self-contained HTML document; PDF/A-3b when `pdf_a`.
+
+    `media` maps the SHA-256 of an archived file to its storage name: the only resources the
+    document may load, as `narvaro-media:<sha256>`.
+    """
+    # Imported here: loading Pango and HarfBuzz costs a second that most commands never need.
+    from django.core.files.storage import default_storage
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    allowed = dict(media or {})
+
+    class ArchiveFetcher(URLFetcher):  # type: ignore[misc]
+        """Serves archived media by digest; every other URL (file, http, data) is refused."""
 
         def fetch(self, url: str, headers: Any = None) -> Any:
-            raise ValueError(f"a records printout fetches nothing (asked for {url[:100]!r})")
+            sha = url.removeprefix(MEDIA_SCHEME) if url.startswith(MEDIA_SCHEME) else ""
+            if sha not in allowed:
+                raise ValueError(f"a records printout fetches nothing (asked for {url[:100]!r})")
+            with default_storage.open(allowed[sha], "rb") as handle:
+                return URLFetcherResponse(url, body=handle.read())
 
-    document = HTML(string=html, url_fetcher=NoFetcher(fail_on_errors=True), base_url=None)
+    # Not fail_on_errors: a stored file that is no image the renderer can read (or missing
+    # from storage) is left out, with its alt text and digest still printed.
+    document = HTML(string=html, url_fetcher=ArchiveFetcher(), base_url=None)
     options: dict[str, Any] = {"pdf_variant": PDF_A_VARIANT} if pdf_a else {}
     pdf = document.write_pdf(**options)
     assert pdf is not None
@@ -216,6 +237,13 @@ def render_items_pdf(
     `language` ("sv" or "en") sets the labels and the document language.
     """
     loaded = _load(items)
+    media = {
+        attachment.media.sha256: attachment.media.storage_name
+        for item in loaded
+        for version in item.versions.all()
+        for attachment in version.attachments.all()
+        if attachment.media is not None and attachment.media.content_type in DRAWN_TYPES
+    }
     with translation.override(language):
         html = render_to_string(
             "disclosure/pdf/items.html",
@@ -227,6 +255,8 @@ def render_items_pdf(
                 "threads": _threads(loaded, redactions or {}),
                 "item_count": len(loaded),
                 "time_zone": timezone.get_current_timezone_name(),
+                "drawn": media,
+                "media_scheme": MEDIA_SCHEME,
             },
         )
-    return html_to_pdf(html, pdf_a=pdf_a)
+    return html_to_pdf(html, pdf_a=pdf_a, media=media)

@@ -4,10 +4,11 @@ and masks redacted spans in the output only (R25)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from pypdf import PdfReader
 
-from narvaro.archive.capture import EventInput
+from narvaro.archive.capture import EventInput, MediaInput
 from narvaro.archive.models import Item, ItemVersion
 from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture, a_deletion, an_image
@@ -139,3 +140,42 @@ class ApplySpansTests(NarvaroTestCase):
     def test_no_spans_is_the_text_itself(self) -> None:
         self.assertEqual([s.text for s in apply_spans("hej", [])], ["hej"])
         self.assertEqual([s.text for s in apply_spans("", [])], [""])
+
+
+class RenderImagesTests(NarvaroTestCase):
+    def test_archived_images_are_drawn_and_nothing_else_is_fetched(self) -> None:
+        """R24: the printout shows the image itself, with its alt text, from the archive."""
+        png = Path(__file__).resolve().parents[2] / (
+            "channels/tests/fixtures/mastodon/media__reading_room.png"
+        )
+        image = MediaInput(
+            original_name="lasesal.png",
+            content=png.read_bytes(),
+            content_type="image/png",
+            alt_text="Läsesalen med nya fåtöljer",
+        )
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("img1", "Se bilden", media=(image,))],
+            source="test",
+        )
+        pdf = render_items_pdf(items=Item.objects.filter(remote_id="img1"), title="Bilder")
+        page = PdfReader(io.BytesIO(pdf)).pages[0]
+        self.assertEqual(len(page.images), 1)
+        self.assertIn("Läsesalen med nya fåtöljer", pdf_text(pdf))
+        # A stored file that is no readable image is left out; its alt text still prints.
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("img2", "Trasig bild", media=(an_image(alt="Trasig"),))],
+            source="test",
+        )
+        pdf = render_items_pdf(items=Item.objects.filter(remote_id="img2"), title="Bilder")
+        self.assertEqual(len(PdfReader(io.BytesIO(pdf)).pages[0].images), 0)
+        self.assertIn(
+            "Alt text: Trasig",
+            pdf_text(
+                render_items_pdf(
+                    items=Item.objects.filter(remote_id="img2"), title="x", language="en"
+                )
+            ),
+        )
