@@ -124,61 +124,111 @@ def version_dispose(
     details: dict[str, Any],
     source: str = "retention",
 ) -> ItemEvent:
-    """Dispose of one version's content (gallring) and record it; return the DISPOSED event.
+    """Dispose of one version's content (gallring); see `versions_dispose`."""
+    (event,) = versions_dispose(versions=[version], actor=actor, details=details, source=source)
+    return event
 
-    Empties `text`, `html` and `raw_payload`, removes the version's attachments and deletes
+
+def versions_dispose(
+    *,
+    versions: list[ItemVersion],
+    actor: User | None,
+    details: dict[str, Any],
+    source: str = "retention",
+) -> list[ItemEvent]:
+    """Dispose of these versions' content (gallring) and record it; return the DISPOSED events.
+
+    Empties `text`, `html` and `raw_payload`, removes the versions' attachments and deletes
     every media file no other attachment still uses (the file once the transaction commits,
-    so a rolled-back disposal keeps it). Both digests and the chain entry stay, so
-    `narvaro verify` still passes and proves what was there. The event's details carry
+    so a rolled-back disposal keeps it). Both digests and the chain entries stay, so
+    `narvaro verify` still passes and proves what was there. Each event's details carry
     `version_id` (what `fixity._disposed_version_ids` reads) and `version`, plus the caller's
     `details` (the rule, the gallring decision, the run). Only disposal may call this.
+
+    Done in bulk (a fixed number of queries per call, whatever the number of versions), with
+    the chain heads of the accounts concerned locked in account order.
     """
-    if version.raw_payload is None and version.text is None:
-        raise ValueError(f"{version} has already been disposed of")
+    if not versions:
+        return []
+    for version in versions:
+        if version.raw_payload is None and version.text is None:
+            raise ValueError(f"{version} has already been disposed of")
     now = timezone.now()
     with transaction.atomic():
-        item = Item.objects.get(pk=version.item_id)
-        head = _locked_head(item)
-        # Several versions of one item may be disposed of in one run; the unique
-        # (item, type, occurred_at) constraint wants distinct times, so later versions of
-        # the same item in the same instant are a microsecond apart.
-        occurred = now
-        while ItemEvent.objects.filter(
-            item=item, type=ItemEvent.Type.DISPOSED, occurred_at=occurred
-        ).exists():
-            occurred += dt.timedelta(microseconds=1)
-        attachments = list(VersionMedia.objects.filter(version=version))
-        candidates = {
-            pk for row in attachments for pk in (row.media_id, row.caption_id) if pk is not None
+        items = Item.objects.in_bulk({version.item_id for version in versions})
+        heads = {
+            head.account_id: head
+            for head in ChainHead.objects.select_for_update()
+            .filter(account_id__in={item.account_id for item in items.values()})
+            .order_by("account_id")
         }
-        VersionMedia.objects.filter(version=version).delete()
-        ItemVersion.objects.filter(pk=version.pk).update(text=None, html=None, raw_payload=None)
-        version.text = version.html = version.raw_payload = None
+        # Events are unique on (item, type, occurred_at): versions of one item disposed of in
+        # the same instant are a microsecond apart.
+        taken = set(
+            ItemEvent.objects.filter(
+                item_id__in=items, type=ItemEvent.Type.DISPOSED, occurred_at__gte=now
+            ).values_list("item_id", "occurred_at")
+        )
+        version_ids = [version.pk for version in versions]
+        attachments = list(
+            VersionMedia.objects.filter(version_id__in=version_ids).values_list(
+                "version_id", "media_id", "caption_id"
+            )
+        )
+        removed: dict[int, int] = {}
+        candidates: set[int] = set()
+        for version_id, media_id, caption_id in attachments:
+            removed[version_id] = removed.get(version_id, 0) + 1
+            candidates.update(pk for pk in (media_id, caption_id) if pk is not None)
+        VersionMedia.objects.filter(version_id__in=version_ids).delete()
+        ItemVersion.objects.filter(pk__in=version_ids).update(
+            text=None, html=None, raw_payload=None
+        )
         orphans = _unreferenced_media(candidates)
         names = [media.storage_name for media in orphans]
         MediaFile.objects.filter(pk__in=[media.pk for media in orphans]).delete()
-        event = _append(
-            head=head,
-            item=item,
-            type=ItemEvent.Type.DISPOSED,
-            details={
-                **details,
-                "version_id": version.pk,
-                "version": version.number,
-                "content_digest": version.content_digest,
-                "attachments_removed": len(attachments),
-                "media_files_deleted": len(names),
-            },
-            actor=actor,
-            source=source,
-            occurred_at=occurred,
-            now=now,
-        )
-        head.save()
+        events = []
+        for version in sorted(versions, key=lambda v: (items[v.item_id].account_id, v.pk)):
+            item = items[version.item_id]
+            head = heads.get(item.account_id)
+            if head is None:  # pragma: no cover - capture always creates the head
+                head = heads[item.account_id] = ChainHead.objects.select_for_update().create(
+                    account_id=item.account_id
+                )
+            occurred = now
+            while (item.pk, occurred) in taken:
+                occurred += dt.timedelta(microseconds=1)
+            taken.add((item.pk, occurred))
+            version.text = version.html = version.raw_payload = None
+            head.seq += 1
+            event = ItemEvent(
+                account_id=item.account_id,
+                item=item,
+                type=ItemEvent.Type.DISPOSED,
+                occurred_at=occurred,
+                details={
+                    **details,
+                    "version_id": version.pk,
+                    "version": version.number,
+                    "content_digest": version.content_digest,
+                    "attachments_removed": removed.get(version.pk, 0),
+                },
+                actor_name=actor_label(actor),
+                source=source[:100],
+                seq=head.seq,
+                recorded_at=now,
+            )
+            event.chain_digest = chain_digest(head.digest, head.seq, event_entry(item, event))
+            head.digest = event.chain_digest
+            events.append(event)
+        ItemEvent.objects.bulk_create(events)
+        for head in heads.values():
+            head.save(update_fields=["seq", "digest"])
         # The derived search index must forget the disposed words too.
-        search_index_update(item_ids=[item.pk])
+        search_index_update(item_ids=list(items))
         transaction.on_commit(lambda: _delete_files(names))
-    return event
+    order = {version.pk: index for index, version in enumerate(versions)}
+    return sorted(events, key=lambda e: order[e.details["version_id"]])
 
 
 def _delete_files(names: list[str]) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from narvaro.archive.capture import iso
-from narvaro.archive.events import actor_label, item_event_record, version_dispose
+from narvaro.archive.events import actor_label, item_event_record, versions_dispose
 from narvaro.archive.models import Item, ItemEvent, ItemVersion
 from narvaro.channels.models import Account
 from narvaro.core.models import AuditEvent, User
@@ -45,6 +45,8 @@ from narvaro.retention.selectors import (
 )
 
 SOURCE = "retention"
+# Versions disposed of per bulk call (bounded, so the SQL stays within parameter limits).
+DISPOSAL_CHUNK = 500
 
 # R28: the default outcome for public records, with its reasons.
 DEFAULT_ERASURE_REASONS = (
@@ -257,7 +259,7 @@ def disposal_run_commit(
             [pk for entry in entries for pk in entry.version_ids]
         )
         now = timezone.now()
-        disposed = skipped = 0
+        skipped = 0
         logs: list[DisposalLogEntry] = []
         details = {
             "rule": rule.pk,
@@ -265,6 +267,7 @@ def disposal_run_commit(
             "record_class": rule.record_class,
             "decision": rule.decision_reference,
         }
+        to_dispose: list[tuple[DisposalRunItem, ItemVersion]] = []
         for entry in entries:
             if entry.item_id in held:
                 entry.outcome = DisposalRunItem.Outcome.HELD
@@ -279,10 +282,17 @@ def disposal_run_commit(
                 entry.outcome = DisposalRunItem.Outcome.GONE
                 skipped += 1
                 continue
-            for version in live:
-                event = version_dispose(
-                    version=version, actor=actor, details=details, source=SOURCE
-                )
+            to_dispose.extend((entry, version) for version in live)
+            entry.outcome = DisposalRunItem.Outcome.DISPOSED
+        for start in range(0, len(to_dispose), DISPOSAL_CHUNK):
+            chunk = to_dispose[start : start + DISPOSAL_CHUNK]
+            events = versions_dispose(
+                versions=[version for _, version in chunk],
+                actor=actor,
+                details=details,
+                source=SOURCE,
+            )
+            for (entry, version), event in zip(chunk, events, strict=True):
                 logs.append(
                     DisposalLogEntry(
                         run=run,
@@ -300,8 +310,7 @@ def disposal_run_commit(
                         disposed_by_name=actor_label(actor),
                     )
                 )
-                disposed += 1
-            entry.outcome = DisposalRunItem.Outcome.DISPOSED
+        disposed = len(logs)
         DisposalRunItem.objects.bulk_update(entries, ["outcome"])
         DisposalLogEntry.objects.bulk_create(logs)
         run.state = DisposalRun.State.COMMITTED

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from narvaro.archive.events import item_event_record, version_dispose
+from narvaro.archive.events import item_event_record, version_dispose, versions_dispose
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
 from narvaro.archive.selectors import record_search_for_user
@@ -189,3 +190,46 @@ class VersionDisposeTests(NarvaroTestCase):
             self.dispose()
         self.assertEqual(record_search_for_user(self.rita, q="kanelbulle").count(), 0)
         self.assertEqual(record_search_for_user(self.rita, q="ändrad").count(), 1)
+
+
+class VersionsDisposeTests(NarvaroTestCase):
+    def test_versions_of_two_accounts_go_into_their_own_chains(self) -> None:
+        for account, prefix in ((self.account_a, "a"), (self.account_b, "b")):
+            capture_batch(
+                account=account,
+                captures=[a_capture(f"{prefix}{i}", f"Text {i}") for i in range(3)],
+                source="test",
+            )
+        versions = list(ItemVersion.objects.order_by("pk"))
+        with self.captureOnCommitCallbacks(execute=True):
+            events = versions_dispose(versions=versions, actor=self.rita, details={"run": 1})
+        self.assertEqual([e.details["version_id"] for e in events], [v.pk for v in versions])
+        self.assertEqual(
+            sorted((e.account_id, e.seq) for e in events),
+            sorted(
+                (account.pk, seq)
+                for account in (self.account_a, self.account_b)
+                for seq in (4, 5, 6)
+            ),
+        )
+        self.assertFalse(ItemVersion.objects.filter(raw_payload__isnull=False).exists())
+        report = verify_archive()
+        self.assertTrue(report.intact, report.problems)
+
+    def test_the_query_count_does_not_grow_with_the_number_of_versions(self) -> None:
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture(str(i), f"Text {i}", media=(an_image(f"{i}.jpg", bytes([i]) * 9),))
+                for i in range(12)
+            ],
+            source="test",
+        )
+        versions = list(ItemVersion.objects.order_by("pk"))
+
+        def count(chunk: list[ItemVersion]) -> int:
+            with CaptureQueriesContext(connection) as queries:
+                versions_dispose(versions=chunk, actor=None, details={})
+            return len(queries)
+
+        self.assertEqual(count(versions[:2]), count(versions[2:12]))
