@@ -67,6 +67,8 @@ MAX_BACKOFF = dt.timedelta(hours=1)
 #: Items created this recently are re-checked for edits and deletions on every harvest.
 RECHECK_WINDOW = dt.timedelta(days=2)
 RECHECK_LIMIT = 200
+#: Seconds before one platform request counts as timed out (then retried as Unavailable).
+REQUEST_TIMEOUT = 10.0
 
 
 def harvest_interval() -> dt.timedelta:
@@ -119,18 +121,24 @@ def build_connector(
     credentials: dict[str, str],
     handle: str = "",
     policy: RetryPolicy | None = None,
+    timeout: float = REQUEST_TIMEOUT,
 ) -> Connector:
     cls = connector_class(platform)
-    return cls(base_url=base_url, credentials=credentials, handle=handle, policy=policy)
+    return cls(
+        base_url=base_url, credentials=credentials, handle=handle, policy=policy, timeout=timeout
+    )
 
 
-def connector_for(connection: Connection, *, policy: RetryPolicy | None = None) -> Connector:
+def connector_for(
+    connection: Connection, *, policy: RetryPolicy | None = None, timeout: float = REQUEST_TIMEOUT
+) -> Connector:
     return build_connector(
         platform=connection.account.platform,
         base_url=connection.base_url,
         credentials=decrypt_credentials(connection.credentials_encrypted),
         handle=connection.account.handle,
         policy=policy,
+        timeout=timeout,
     )
 
 
@@ -380,7 +388,12 @@ def _record_success(
         )
 
 
-def harvest_run(connection: Connection, *, policy: RetryPolicy | None = None) -> HarvestReport:
+def harvest_run(
+    connection: Connection,
+    *,
+    policy: RetryPolicy | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> HarvestReport:
     """Run one harvest of `connection` now; never raises for platform failures."""
     report = HarvestReport()
     started = timezone.now()
@@ -396,7 +409,7 @@ def harvest_run(connection: Connection, *, policy: RetryPolicy | None = None) ->
     connector: Connector | None = None
     try:
         try:
-            connector = connector_for(connection, policy=policy)
+            connector = connector_for(connection, policy=policy, timeout=timeout)
         except CredentialsUnreadable as exc:
             raise AuthError(str(exc)) from exc
         for batch in connector.harvest(dict(connection.cursor)):
