@@ -459,14 +459,19 @@ class BlueskyRepoImporter(Importer):
     ) -> tuple[dict[str, Any] | None, str]:
         """(record, "") for a post or repost; (None, why) for one that cannot be imported.
 
-        A record's block missing from the CAR, or a record whose `$type` is another
-        collection's, is reported by AT-URI; the structure around it is intact.
+        A record whose `$type` is another collection's is reported by AT-URI and skipped.
+        A post's or repost's block missing from the CAR refuses the file: a CAR cut exactly
+        between two blocks has whole framing, and the missing record is the only sign that
+        the export is truncated, so importing the rest would pass a damaged file as whole.
         """
         uri = f"at://{self._did}/{key}"
         try:
             record = self._record(handle, cid)
-        except _MissingBlock:
-            return None, f"{uri}: record block {cid_str(cid)} is missing from the CAR, skipped"
+        except _MissingBlock as exc:
+            raise _Corrupt(
+                f"block {cid_str(cid)}",
+                f"the record {uri} is missing from the CAR (the file may be truncated)",
+            ) from exc
         record_type = record.get("$type")
         # Records name their type; one that names another than its collection's is not
         # what the collection promises (a record without `$type` is taken at its word).
