@@ -22,6 +22,7 @@ from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
 from narvaro.channels import actions
 from narvaro.channels.connectors.base import MediaDraft, NotSupported, PostDraft, RetryPolicy
 from narvaro.channels.connectors.bluesky import BlueskyConnector
+from narvaro.channels.harvest import harvest_run
 from narvaro.channels.models import CaptureGap, Connection, PlatformAction
 from narvaro.channels.tests.bluesky_pds import LocalPds, PdsAccount, _free_port
 from narvaro.channels.tests.bluesky_pds import bluesky_pds as bluesky_pds
@@ -465,3 +466,35 @@ def test_appview_reads_are_not_supported_by_a_pds_without_appview(
     )
     with pytest.raises(NotSupported, match="listNotifications"):
         list(reading.harvest({}))
+
+
+def test_an_unreachable_pds_opens_a_gap_that_the_next_harvest_closes(
+    bluesky_pds: LocalPds,
+) -> None:
+    alice = bluesky_pds.create_account("alice")
+    post(bluesky_pds, alice, "Före")
+    connection = connect(bluesky_pds, alice, bluesky_pds.app_password(alice))
+    assert harvest(alice)["items"] == 1
+
+    # The PDS stops answering (nothing listens at the address any more).
+    Connection.objects.filter(pk=connection.pk).update(base_url=f"http://127.0.0.1:{_free_port()}")
+    during = post(bluesky_pds, alice, "Under avbrottet")
+    waits: list[float] = []
+    connection.refresh_from_db()
+    failed = harvest_run(connection, policy=RetryPolicy(sleep=waits.append))
+    assert (failed.status, failed.gaps) == ("failed", 1)
+    assert len(waits) == 3  # backed off, then gave up: no retry storm
+    gap = CaptureGap.objects.get(account=connection.account)
+    assert (gap.reason, gap.status) == (CaptureGap.Reason.UNAVAILABLE, CaptureGap.Status.OPEN)
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.ACTIVE
+    assert connection.next_run_at is not None and connection.next_run_at > gap.start
+
+    # It answers again: the next harvest back-fills the window and closes the gap.
+    Connection.objects.filter(pk=connection.pk).update(base_url=bluesky_pds.url)
+    connection.refresh_from_db()
+    recovered = harvest_run(connection)
+    assert (recovered.status, recovered.items, recovered.gaps_recovered) == ("ok", 1, 1)
+    assert Item.objects.filter(remote_id=during["uri"]).exists()
+    gap.refresh_from_db()
+    assert gap.status == CaptureGap.Status.RECOVERED
