@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import mimetypes
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -163,8 +164,8 @@ def _mets_root(objid: str, label: str) -> etree._Element:
     return root
 
 
-def _file_element(parent: etree._Element, facts: FileFacts) -> etree._Element:
-    element = etree.SubElement(parent, _m("file"))
+def _file_element(parent: etree._Element | None, facts: FileFacts) -> etree._Element:
+    element = etree.Element(_m("file")) if parent is None else etree.SubElement(parent, _m("file"))
     element.set("ID", _id("file"))
     element.set("MIMETYPE", facts.mimetype)
     element.set("SIZE", str(facts.size))
@@ -207,20 +208,44 @@ def _write(root: etree._Element, path: Path) -> None:
     )
 
 
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files under `folder` in name order, one directory listing at a time."""
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            yield Path(root) / name
+
+
 def _representation_mets(folder: Path, name: str) -> None:
-    """representations/<name>/METS.xml: every data file with its size and SHA-256."""
-    root = _mets_root(name, f"Narvaro {name}")
-    file_sec = etree.SubElement(root, _m("fileSec"))
-    file_sec.set("ID", _id())
-    data = [_facts(path, folder) for path in _files(folder / "data")]
-    group = _file_group(file_sec, "Data", data)
-    struct = etree.SubElement(root, _m("structMap"))
-    struct.set("ID", _id())
-    struct.set("TYPE", "PHYSICAL")
-    struct.set("LABEL", "CSIP")
-    top = _div(struct, name)
-    _div(top, "Data", group)
-    _write(root, folder / "METS.xml")
+    """representations/<name>/METS.xml: every data file with its size and SHA-256.
+
+    Written element by element (`etree.xmlfile`): a representation may hold millions of files.
+    """
+    template = _mets_root(name, f"Narvaro {name}")
+    header = template.find(_m("metsHdr"))
+    assert header is not None
+    group_id = _id("filegrp")
+    with etree.xmlfile(str(folder / "METS.xml"), encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(template.tag, dict(template.attrib), nsmap=template.nsmap):
+            xf.write(header)
+            with xf.element(_m("fileSec"), ID=_id()):
+                group_attributes = {
+                    "ID": group_id,
+                    "USE": "Data",
+                    _c("CONTENTINFORMATIONTYPE"): "OTHER",
+                    _c("OTHERCONTENTINFORMATIONTYPE"): OTHER_CONTENT_TYPE,
+                }
+                with xf.element(_m("fileGrp"), group_attributes):
+                    for path in _walk(folder / "data"):
+                        xf.write(_file_element(None, _facts(path, folder)))
+            struct = etree.Element(_m("structMap"), nsmap=NSMAP)  # type: ignore[arg-type]
+            struct.set("ID", _id())
+            struct.set("TYPE", "PHYSICAL")
+            struct.set("LABEL", "CSIP")
+            top = _div(struct, name)
+            _div(top, "Data", group_id)
+            xf.write(struct)
 
 
 class _Premis:
@@ -366,7 +391,7 @@ def build_eark(
     # Representations: each folder write_records filled becomes one, with its own METS.
     present = []
     for name, source in REPRESENTATIONS.items():
-        if not (flat / source).is_dir() or not any(_files(flat / source)):
+        if not (flat / source).is_dir() or next(_walk(flat / source), None) is None:
             continue
         data = folder / "representations" / name / "data"
         data.mkdir(parents=True)
