@@ -14,8 +14,9 @@ import bagit
 import jsonschema
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from lxml import etree
 
-from narvaro.archive.models import ItemVersion
+from narvaro.archive.models import ItemEvent, ItemVersion
 from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
 from narvaro.packages.models import PackageExport
@@ -72,6 +73,34 @@ class BagitExportTests(ExportTestCase):
 class EarkExportTests(ExportTestCase):
     def test_the_sip_passes_eark_validator_r29(self) -> None:
         out = self.export("eark", "narvaro-sip-1")
+        errors = [e for e in eark_errors(out) if e.split()[0] not in VALIDATOR_DEFECTS]
+        self.assertEqual(errors, [], "\n".join(errors))
+
+    def test_premis_records_every_chain_entry_and_the_fixity_check_r29(self) -> None:
+        out = self.export("eark", "narvaro-sip-3")
+        premis = etree.parse(str(out / "metadata" / "preservation" / "premis.xml"))
+        ns = {"premis": "http://www.loc.gov/premis/v3"}
+        types = [e.text for e in premis.iterfind(".//premis:event/premis:eventType", ns)]
+        entries = ItemVersion.objects.count() + ItemEvent.objects.count()
+        self.assertEqual(len(types), entries + 1)
+        expected = {"capture", "deletion", "fixity check", "modification", "moderation"}
+        self.assertEqual(set(types), expected)
+        agents = [a.text for a in premis.iterfind(".//premis:agent/premis:agentType", ns)]
+        self.assertIn("software", agents)
+
+    def test_renderings_are_a_representation_of_their_own_r30(self) -> None:
+        out = self.export(
+            "eark",
+            "narvaro-sip-4",
+            "--renderings",
+            "--account",
+            f"mastodon:{self.account_b.handle}",
+        )
+        pdfs = list((out / "representations" / "renderings" / "data").rglob("*.pdf"))
+        self.assertEqual(len(pdfs), 1)
+        self.assertTrue(pdfs[0].read_bytes().startswith(b"%PDF"))
+        mets = (out / "representations" / "renderings" / "METS.xml").read_text()
+        self.assertIn('MIMETYPE="application/pdf"', mets)
         errors = [e for e in eark_errors(out) if e.split()[0] not in VALIDATOR_DEFECTS]
         self.assertEqual(errors, [], "\n".join(errors))
 
