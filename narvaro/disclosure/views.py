@@ -120,8 +120,11 @@ def request_compile_add(request: AuthedRequest, pk: int) -> HttpResponse:
     records_request = selectors.get_request_for_user(request.user, pk)
     form = RecordFilterForm(request.POST, user=request.user)
     items = selectors.compile_candidates(request.user, records_request, **form.filters())
-    if request.POST.get("item"):
-        items = items.filter(pk=request.POST["item"])
+    item = request.POST.get("item", "")
+    if item:
+        if not item.isdigit():
+            raise Http404
+        items = items.filter(pk=int(item))
     try:
         added = services.request_items_add(
             actor=request.user, records_request=records_request, items=items, request=request
@@ -162,7 +165,9 @@ def request_item_detail(request: AuthedRequest, pk: int, item_pk: int) -> HttpRe
 def request_item_decide(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse:
     request_item = selectors.get_request_item_for_user(request.user, pk, item_pk)
     form = DecisionForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        _show_errors(request, ValidationError(_("Choose one of the decisions offered.")))
+    else:
         try:
             services.request_item_decide(
                 actor=request.user, request_item=request_item, request=request,

@@ -155,9 +155,26 @@ class RequestPagesTests(NarvaroTestCase):
         accept = reverse("disclosure:redaction_accept", args=[pk, suggestion.pk])
         response = client.post(accept, {"legal_ground": ""}, follow=True)
         self.assertContains(response, "Give the legal ground for masking.")
+        # A ground written out wins over the list.
+        client.post(
+            accept, {"legal_ground": "OSL 21 kap. 7 §", "legal_ground_other": "OSL 26 kap. 1 §"}
+        )
+        suggestion.refresh_from_db()
+        self.assertEqual(suggestion.legal_ground, "OSL 26 kap. 1 §")
         client.post(accept, {"legal_ground": "OSL 21 kap. 7 §"})
         suggestion.refresh_from_db()
         self.assertEqual((suggestion.status, suggestion.reviewed_by), ("accepted", self.rita))
+        self.assertEqual(suggestion.legal_ground, "OSL 21 kap. 7 §")
+        # A decision outside the list is refused with a message; nothing changes.
+        refused = client.post(
+            reverse("disclosure:request_item_decide", args=[pk, self.item.pk]),
+            {"decision": "publish"},
+            follow=True,
+        )
+        self.assertContains(refused, "Choose one of the decisions offered.")
+        self.assertEqual(self.records_request.items.get().decision, "")
+        bad = reverse("disclosure:request_compile_add", args=[pk])
+        self.assertEqual(client.post(bad, {"item": "1 OR 1=1"}).status_code, 404)
         client.post(
             reverse("disclosure:request_item_decide", args=[pk, self.item.pk]),
             {"decision": "partly", "legal_ground_other": "OSL 21 kap. 7 §"},
