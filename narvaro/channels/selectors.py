@@ -64,7 +64,7 @@ def get_account_for_user(user: User, pk: int, *, write: bool = False) -> Account
     """The account `pk` if `user` may see it (404 otherwise) and, with write, manage it (403)."""
     try:
         account = (
-            Account.objects.select_related("unit", "comment_policy_version__policy")
+            Account.objects.select_related("unit", "comment_policy_version__policy", "connection")
             .prefetch_related("responsible", "moderators")
             .get(pk=pk)
         )
