@@ -19,9 +19,9 @@ verbs:
   channels      connect accounts to Mastodon or Bluesky and harvest them (connect, harvest, status)
   verify        check the archive's digests and hash chains (--json)
   records       search the archive (`narvaro records search QUERY`)
+  export        write an archival package (`narvaro export bagit|eark --out PATH`)
   retention     apply a retention rule (`narvaro retention run --rule ID [--commit] [--json]`)
   registry      export the registry for case management (`narvaro registry export --out PATH`)
-  export        write an archival package (`narvaro export bagit|eark --out PATH`)
   manage ...    any Django management command, e.g. `narvaro manage migrate`
   version       print the version
 
