@@ -9,9 +9,13 @@ import tempfile
 from collections.abc import Iterator
 
 
-def django_on_fresh_sqlite() -> str:
-    """Point Narvaro at a new temporary data folder, set Django up, migrate; return the folder."""
-    home = tempfile.mkdtemp(prefix="narvaro-bench-")
+def django_on_fresh_sqlite(home: str | None = None) -> str:
+    """Point Narvaro at a new temporary data folder (or `home`), set Django up, migrate.
+
+    Returns the folder. With `home`, an archive generated there by an earlier run is kept.
+    """
+    home = home or tempfile.mkdtemp(prefix="narvaro-bench-")
+    os.makedirs(home, exist_ok=True)
     os.environ["NARVARO_HOME"] = home
     os.environ.pop("NARVARO_DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "narvaro.config.settings")

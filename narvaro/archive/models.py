@@ -251,10 +251,10 @@ class SearchEntry(models.Model):
     """The searchable text of an item: derived from its versions, so it may be rebuilt.
 
     Not part of the append-only archive (nothing is chained or verified here): it is filled
-    by `search_index_update` and rebuilt whole by `narvaro manage archive_reindex`. On
+    by `archive.search` and rebuilt whole by `narvaro manage archive_reindex`. On
     PostgreSQL `vector` holds `to_tsvector('swedish', body)` behind a GIN index; on SQLite
-    the stemmed text lives in the FTS5 table `archive_search_fts` (rowid = item id), made by
-    the migration, and `vector` stays empty.
+    `body` is indexed by the contentless FTS5 table `archive_search_fts` (rowid = the item's
+    `search.newest_key`), made by the migrations, and `vector` stays empty.
     """
 
     item = models.OneToOneField(

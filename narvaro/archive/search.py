@@ -258,7 +258,7 @@ class SearchWindow(Expression):
         query = compiler.query
         newest_first = query.standard_ordering and tuple(query.order_by) == NEWEST_FIRST
         high = query.high_mark if newest_first else None
-        candidates = self.matches.values("pk")
+        candidates = self.matches.order_by().values("pk")
         if high is not None and high > 0:
             last = self.matches.values("search_key")[high - 1 : high]
             last_sql, last_params = last.query.get_compiler(connection=connection).as_sql()
