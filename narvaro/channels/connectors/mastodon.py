@@ -751,3 +751,57 @@ def _content_type(url: str, kind: str) -> str:
         "gifv": "video/mp4",
         "audio": "audio/mpeg",
     }.get(kind, "")
+
+
+# -- OAuth sign-in (app registration + authorization code, out of band) -------------------------
+
+OAUTH_SCOPES = ["read", "write", "follow"]
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+def _loopback(base_url: str) -> bool:
+    """Plain http is allowed for OAuth only on this machine (a local test server)."""
+    return urlsplit(base_url).hostname in {"127.0.0.1", "localhost", "::1"}
+
+
+def oauth_start(base_url: str, *, app_name: str = "Narvaro") -> tuple[dict[str, str], str]:
+    """Register Narvaro as an app on the instance; return its client and the sign-in address.
+
+    The person opens the address, signs in on their instance, approves, and is shown a code.
+    """
+    try:
+        client_id, client_secret = Mastodon.create_app(
+            app_name, scopes=OAUTH_SCOPES, redirect_uris=OOB, api_base_url=base_url
+        )
+        api = Mastodon(
+            client_id=client_id,
+            client_secret=client_secret,
+            api_base_url=base_url,
+            version_check_mode="none",
+        )
+        url = api.auth_request_url(
+            redirect_uris=OOB, scopes=OAUTH_SCOPES, allow_http=_loopback(base_url)
+        )
+    except MastodonError as exc:
+        raise Unavailable(f"could not register with {base_url}: {_message(exc)}") from exc
+    return {"client_id": str(client_id), "client_secret": str(client_secret)}, str(url)
+
+
+def oauth_finish(base_url: str, client: dict[str, str], code: str) -> dict[str, str]:
+    """Exchange the code the person was shown for an access token; return the credentials."""
+    api = Mastodon(
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        api_base_url=base_url,
+        version_check_mode="none",
+    )
+    try:
+        token = api.log_in(
+            code=code.strip(),
+            redirect_uri=OOB,
+            scopes=OAUTH_SCOPES,
+            allow_http=_loopback(base_url),
+        )
+    except MastodonError as exc:
+        raise AuthError(f"the instance refused the code: {_message(exc)}") from exc
+    return {**client, "access_token": str(token)}

@@ -329,3 +329,55 @@ def test_retry_policy_backs_off_with_jitter_and_gives_up() -> None:
     for attempt, wait in enumerate(waits, start=1):
         ceiling = min(8, 2**attempt)
         assert ceiling / 2 <= wait <= ceiling
+
+
+def test_oauth_sign_in_registers_the_app_and_stores_the_token(
+    mastodon: MastodonServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`connect --oauth`: the person approves on the instance and pastes the code shown."""
+    import io as stdlib_io
+    import re
+
+    import requests
+    from django.core.management import call_command
+
+    from narvaro.channels.connectors import mastodon as connector_module
+    from narvaro.channels.tokens import decrypt_credentials
+    from narvaro.lib.testing import make_unit
+
+    make_unit("kultur")
+    started = connector_module.oauth_start
+
+    def approve_as_alice(base_url: str, **kwargs: Any) -> tuple[dict[str, str], str]:
+        client, address = started(base_url, **kwargs)
+        assert address.startswith(f"{mastodon.url}/oauth/authorize?")
+        # What the person does in the browser: pick the account, approve, read the code.
+        page = requests.post(
+            f"{mastodon.url}/oauth/authorize",
+            data={"username": "alice", "client_id": client["client_id"]},
+            timeout=10,
+        )
+        code = re.search(r"Authorization code: (\S+)</p>", page.text)
+        assert code is not None
+        monkeypatch.setattr("sys.stdin", stdlib_io.StringIO(code.group(1) + "\n"))
+        return client, address
+
+    monkeypatch.setattr(connector_module, "oauth_start", approve_as_alice)
+    out = stdlib_io.StringIO()
+    call_command(
+        "channels",
+        "connect",
+        "mastodon",
+        mastodon.url,
+        "--oauth",
+        "--unit",
+        "kultur",
+        "--json",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue()) == {"account": "mastodon:@alice@mock.local"}
+    assert "Open this address" in capsys.readouterr().err
+    connection = Connection.objects.get()
+    credentials = decrypt_credentials(connection.credentials_encrypted)
+    assert set(credentials) == {"access_token", "client_id", "client_secret"}
+    assert harvest_run(connection).status == "ok"

@@ -1,6 +1,7 @@
 """`narvaro channels`: connect an account to its platform and harvest it.
 
     narvaro channels connect mastodon INSTANCE_URL --token TOKEN [--unit SLUG] [--json]
+    narvaro channels connect mastodon INSTANCE_URL --oauth [--unit SLUG] [--json]
     narvaro channels connect bluesky PDS_URL --handle H --app-password P [--unit SLUG] [--json]
     narvaro channels harvest PLATFORM:HANDLE [--json]
     narvaro channels status PLATFORM:HANDLE [--json]
@@ -52,6 +53,12 @@ class Command(OneLineErrorsMixin, BaseCommand):
         connect.add_argument("platform", choices=supported_platforms())
         connect.add_argument("url", help="Mastodon instance or Bluesky PDS address")
         connect.add_argument("--token", help="Mastodon access token (- reads standard input)")
+        connect.add_argument(
+            "--oauth",
+            action="store_true",
+            help="Mastodon: register Narvaro on the instance, print the sign-in address and "
+            "read the code it shows from standard input",
+        )
         connect.add_argument("--handle", help="Bluesky handle")
         connect.add_argument("--app-password", help="Bluesky app password (- reads stdin)")
         connect.add_argument("--unit", help="unit short name, to register a new account")
@@ -82,9 +89,12 @@ class Command(OneLineErrorsMixin, BaseCommand):
         if not url.startswith(("http://", "https://")):
             raise CommandError(f"{url!r}: give the address with http:// or https://")
         if platform == "mastodon":
-            if not options.get("token"):
-                raise CommandError("connect mastodon needs --token TOKEN")
-            credentials = {"access_token": _secret(options["token"], "--token")}
+            if options.get("oauth"):
+                credentials = self._oauth(url)
+            elif options.get("token"):
+                credentials = {"access_token": _secret(options["token"], "--token")}
+            else:
+                raise CommandError("connect mastodon needs --token TOKEN or --oauth")
             handle_hint = ""
         else:
             if not options.get("handle") or not options.get("app_password"):
@@ -129,6 +139,26 @@ class Command(OneLineErrorsMixin, BaseCommand):
             self.stdout.write(json.dumps({"account": ref}))
         else:
             self.stdout.write(f"Connected {ref}; the first harvest runs with the next worker tick.")
+
+    def _oauth(self, url: str) -> dict[str, str]:
+        from narvaro.channels.connectors.mastodon import oauth_finish, oauth_start
+
+        try:
+            client, address = oauth_start(url)
+        except ConnectorError as exc:
+            raise CommandError(str(exc)) from exc
+        sys.stderr.write(
+            f"Open this address, sign in as the account and approve Narvaro:\n{address}\n"
+            "Then paste the code the instance shows: "
+        )
+        sys.stderr.flush()
+        code = sys.stdin.readline().strip()
+        if not code:
+            raise CommandError("no code given; nothing was stored")
+        try:
+            return oauth_finish(url, client, code)
+        except ConnectorError as exc:
+            raise CommandError(f"mastodon at {url} refused the code: {exc}") from exc
 
     # -- harvest / status -------------------------------------------------------------------
 
