@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -49,8 +50,8 @@ def _secret_now() -> Exists:
     )
 
 
-def _visible_items(user: User) -> QuerySet[Item]:
-    items = Item.objects.all()
+def _visible_items(user: User, items: QuerySet[Item] | None = None) -> QuerySet[Item]:
+    items = Item.objects.all() if items is None else items
     ids = unit_access(user).unit_ids(Capability.VIEW)
     if ids is not None:
         items = items.filter(account__unit_id__in=ids)
@@ -86,7 +87,9 @@ def record_search_for_user(
     `author` matches the handle or the name. Each row carries `latest_text`,
     `version_count`, `is_deleted` and `is_secret`, so a list shows it without more queries.
     """
-    items = _visible_items(user)
+    # The row values are annotated first, on a queryset built once: resolving those
+    # subqueries cost more CPU than the search itself (bench/search_latency.py).
+    items = _visible_items(user, _items_with_row_values())
     if unit:
         items = items.filter(account__unit_id__in=unit_subtree_ids({unit}, unit_children_map()))
     if account:
@@ -127,7 +130,13 @@ def record_search_for_user(
     if q:
         # Last, so the engine's index can check the other filters as it reads its matches.
         items = search.matching(q, items)
-    return _with_row_values(items).order_by(*search.NEWEST_FIRST)
+    return items.order_by(*search.NEWEST_FIRST)
+
+
+@lru_cache(maxsize=1)
+def _items_with_row_values() -> QuerySet[Item]:
+    """Every item with its row values; never evaluated itself, only filtered (cloned)."""
+    return _with_row_values(Item.objects.all())
 
 
 def _with_row_values(items: QuerySet[Item]) -> QuerySet[Item]:
