@@ -231,6 +231,7 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("disclosure:request_compile", "request", REQUEST_READ),
     ("disclosure:request_compile_add", "request", POST_ONLY),
     ("disclosure:request_close", "request", POST_ONLY),
+    ("disclosure:request_reassign", "request", POST_ONLY),
     ("disclosure:delivery_create", "request", POST_ONLY),
     ("disclosure:delivery_file", "delivery_file", REQUEST_READ),
     ("disclosure:request_item", "request_item", REQUEST_READ),

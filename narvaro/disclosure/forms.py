@@ -18,6 +18,13 @@ from narvaro.lib.forms import set_queryset
 NEEDS_ADDRESS = {RecordsRequest.Route.POST, RecordsRequest.Route.EMAIL}
 
 
+def request_handlers() -> Any:
+    """The people who may hold a request: active registrars and admins."""
+    return User.objects.filter(is_active=True).filter(
+        Q(org_role__in=[User.OrgRole.REGISTRAR, User.OrgRole.ADMIN]) | Q(is_superuser=True)
+    )
+
+
 class RequestForm(forms.ModelForm):
     """A new request. Nothing about the requester is required, and no purpose is asked (R26)."""
 
@@ -42,10 +49,7 @@ class RequestForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        handlers = User.objects.filter(is_active=True).filter(
-            Q(org_role__in=[User.OrgRole.REGISTRAR, User.OrgRole.ADMIN]) | Q(is_superuser=True)
-        )
-        set_queryset(self.fields["handler"], handlers)
+        set_queryset(self.fields["handler"], request_handlers())
         self.fields["handler"].help_text = _(
             "Someone must always hold the request, also during holidays."
         )
@@ -122,6 +126,16 @@ class RedactionAddForm(_GroundMixin):
 
 def _version_label(version: ItemVersion) -> str:
     return _("Version %(number)s") % {"number": version.number}
+
+
+class HandlerForm(forms.Form):
+    """Who holds the request from now on."""
+
+    handler = forms.ModelChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["handler"], request_handlers())
 
 
 class DeliveryForm(forms.Form):

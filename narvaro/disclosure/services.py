@@ -104,6 +104,35 @@ def request_close(
     return records_request
 
 
+@transaction.atomic
+def request_reassign(
+    *,
+    actor: User,
+    records_request: RecordsRequest,
+    handler: User,
+    request: HttpRequest | None = None,
+) -> RecordsRequest:
+    """Hand the request to another registrar or admin (holiday cover: someone always holds it)."""
+    _require_open(records_request)
+    if not (handler.is_active and (handler.is_registrar or handler.is_org_admin)):
+        raise ValidationError(
+            {"handler": _("Only an active registrar or admin can hold a request.")}
+        )
+    before = str(records_request.handler)
+    records_request.handler = handler
+    records_request.full_clean()
+    records_request.save(update_fields=["handler", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=records_request,
+        summary="request handed over",
+        changes={"handler": [before, str(handler)]},
+        request=request,
+    )
+    return records_request
+
+
 def _suggestions(request_item: RequestItem, versions: Iterable[ItemVersion]) -> list[Redaction]:
     return [
         Redaction(

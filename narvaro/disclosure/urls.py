@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/compile/", views.request_compile, name="request_compile"),
     path("<int:pk>/compile/add/", views.request_compile_add, name="request_compile_add"),
     path("<int:pk>/close/", views.request_close, name="request_close"),
+    path("<int:pk>/handler/", views.request_reassign, name="request_reassign"),
     path("<int:pk>/deliveries/", views.delivery_create, name="delivery_create"),
     path(
         "<int:pk>/deliveries/<int:number>/<str:kind>/",

@@ -21,6 +21,7 @@ from narvaro.disclosure import selectors, services
 from narvaro.disclosure.forms import (
     DecisionForm,
     DeliveryForm,
+    HandlerForm,
     RedactionAddForm,
     RedactionReviewForm,
     RequestForm,
@@ -83,6 +84,7 @@ def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "request_items": selectors.request_items(records_request),
         "deliveries": selectors.request_deliveries(records_request),
         "delivery_form": DeliveryForm(initial={"language": request.LANGUAGE_CODE}),
+        "handler_form": HandlerForm(initial={"handler": records_request.handler_id}),
         "many_people": selectors.MANY_PEOPLE,
     }
     return render(request, "disclosure/request_detail.html", context)
@@ -253,6 +255,25 @@ def delivery_create(request: AuthedRequest, pk: int) -> HttpResponse:
         _show_errors(request, exc)
     else:
         messages.success(request, _("Delivery %(number)s made.") % {"number": delivery.number})
+    return redirect_to(request, records_request.get_absolute_url())
+
+
+@login_required
+@require_POST
+def request_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
+    records_request = selectors.get_request_for_user(request.user, pk)
+    form = HandlerForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a registrar or admin."))
+        services.request_reassign(
+            actor=request.user, records_request=records_request, request=request,
+            handler=form.cleaned_data["handler"],
+        )  # fmt: skip
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(request, _("Request handed over."))
     return redirect_to(request, records_request.get_absolute_url())
 
 

@@ -625,6 +625,7 @@ NOT_PAGES = {
     "retention:registry_export",
     "disclosure:request_compile_add",
     "disclosure:request_close",
+    "disclosure:request_reassign",
     "disclosure:delivery_create",
     "disclosure:delivery_file",
     "disclosure:request_item_decide",

@@ -411,3 +411,20 @@ class ManyPeopleTests(NarvaroTestCase):
             actor=self.rita, records_request=records_request, items=Item.objects.all()
         )
         self.assertEqual(selectors.request_figures(records_request).authors, selectors.MANY_PEOPLE)
+
+
+class HandOverTests(NarvaroTestCase):
+    def test_a_request_is_handed_over_only_to_a_registrar_or_admin(self) -> None:
+        """R23: holiday cover; someone always holds the request, and the change is logged."""
+        records_request = new_request(self.rita)
+        with self.assertRaisesMessage(ValidationError, "Only an active registrar or admin"):
+            services.request_reassign(
+                actor=self.rita, records_request=records_request, handler=self.vera
+            )
+        services.request_reassign(
+            actor=self.rita, records_request=records_request, handler=self.adam
+        )
+        records_request.refresh_from_db()
+        self.assertEqual(records_request.handler, self.adam)
+        event = AuditEvent.objects.get(summary="request handed over")
+        self.assertEqual(event.changes, {"handler": ["Rita", "Adam"]})

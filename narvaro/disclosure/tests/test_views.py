@@ -208,6 +208,14 @@ class RequestPagesTests(NarvaroTestCase):
             response = self.client_for(self.adam).get(self.detail)
         self.assertContains(response, "Past the end of day 1.")
         self.assertContains(response, "Anonymous")
+        response = self.client_for(self.rita).post(
+            reverse("disclosure:request_reassign", args=[self.records_request.pk]),
+            {"handler": self.adam.pk},
+            follow=True,
+        )
+        self.assertContains(response, "Request handed over.")
+        self.records_request.refresh_from_db()
+        self.assertEqual(self.records_request.handler, self.adam)
         self.assertTrue(
             AuditEvent.objects.filter(action="view", actor=self.adam, summary="request viewed")
         )
