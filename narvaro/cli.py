@@ -22,6 +22,7 @@ verbs:
   export        write an archival package (`narvaro export bagit|eark --out PATH`)
   retention     apply a retention rule (`narvaro retention run --rule ID [--commit] [--json]`)
   registry      export the registry for case management (`narvaro registry export --out PATH`)
+  disclosure    requests for public records (`narvaro disclosure list|show ID|render ID --out PATH`)
   manage ...    any Django management command, e.g. `narvaro manage migrate`
   version       print the version
 
@@ -41,6 +42,7 @@ COMMAND_VERBS = {
     "channels",
     "retention",
     "registry",
+    "disclosure",
 }
 
 

@@ -61,6 +61,8 @@ def shell_flags(user: User) -> dict[str, bool]:
         "accounts": views_any,
         "policies": True,
         "audit": user.is_org_admin or user.is_registrar or manages_any,
+        # Requests for public records, gallring and packages: the registrar's desk (R23, R27).
+        "records_desk": user.is_org_admin or user.is_registrar,
         "people": user.is_org_admin,
         "admin": user.is_org_admin,
     }
