@@ -52,10 +52,11 @@ Failures are exceptions, never a result that looks like success:
 - `ActionRefused`: the platform refused this particular request (HTTP 4xx other than 401/429),
   e.g. a status that does not exist or text that is too long.
 
-`RetryPolicy.call(fn)` is how connectors make each request: it retries `Unavailable` and
-short `RateLimited` waits with exponential backoff and full jitter, at most `attempts` times
-and never waiting more than `max_wait` seconds in total; anything longer is raised to the
-machinery, which reschedules the connection instead of hammering the platform.
+`RetryPolicy.call(fn)` is how connectors make each request: it retries `Unavailable`,
+`MalformedResponse` and short `RateLimited` waits with exponential backoff and full jitter,
+at most `attempts` times and never waiting more than `max_wait` seconds in total; anything
+longer is raised to the machinery, which reschedules the connection instead of hammering
+the platform.
 """
 
 from __future__ import annotations
@@ -241,7 +242,8 @@ class RetryPolicy:
                 if attempt >= self.attempts or self.waited + exc.retry_after > self.max_wait:
                     raise
                 pause = max(exc.retry_after, self.delay(attempt))
-            except Unavailable:
+            except (Unavailable, MalformedResponse):
+                # A cut-off or garbled body is usually a transient proxy or server fault.
                 attempt += 1
                 if attempt >= self.attempts:
                     raise

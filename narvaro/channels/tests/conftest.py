@@ -54,6 +54,12 @@ class MastodonServer:
             body["count"] = count
         requests.post(f"{self.url}/api/v1/_mock/faults", json=body, timeout=10).raise_for_status()
 
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules that have not fired yet."""
+        response = requests.get(f"{self.url}/api/v1/_mock/faults", timeout=10)
+        response.raise_for_status()
+        return list(response.json())
+
     def clear_faults(self) -> None:
         requests.delete(f"{self.url}/api/v1/_mock/faults", timeout=10).raise_for_status()
 
