@@ -421,6 +421,11 @@ def harvest_run(
     except (AuthError, RateLimited, Unavailable, MalformedResponse, ConnectorError) as exc:
         logger.warning("harvest of %s failed: %s", account_ref(connection.account), exc)
         _record_failure(connection, exc, started, report)
+    except Exception as exc:
+        # A bug or a database error: the window is still not captured, so it is recorded
+        # (reason "error") and retried with backoff like an outage, never skipped silently.
+        logger.exception("harvest of %s crashed", account_ref(connection.account))
+        _record_failure(connection, exc, started, report)
     else:
         assert connector is not None
         _record_success(connection, connector, started, report)
