@@ -254,6 +254,8 @@ class BlueskyConnector(Connector):
     reach_back = None
 
     def __init__(self, *, read_notifications: bool | None = None, **kwargs: Any) -> None:
+        # A repository export is one response that grows with the account: allow it time.
+        kwargs.setdefault("timeout", 30.0)
         super().__init__(**kwargs)
         if read_notifications is None:
             read_notifications = notifications_enabled()
