@@ -68,13 +68,6 @@ def retention_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, A
     }
 
 
-def package_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
-    from narvaro.packages.services import package_export_to_storage
-
-    export, _ = package_export_to_storage(actor=None, kind="bagit", account=case.account_a)
-    return {"package": {"pk": export.pk}}
-
-
 def disclosure_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
     """A request for public records holding `item`, with a masked passage and a delivery."""
     from narvaro.disclosure import services as disclosure
@@ -105,6 +98,13 @@ def disclosure_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, 
         "redaction": {"pk": pk, "redaction_pk": redaction.pk},
         "delivery_file": {"pk": pk, "number": 1, "kind": "printout"},
     }
+
+
+def package_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
+    from narvaro.packages.services import package_export_to_storage
+
+    export, _ = package_export_to_storage(actor=None, kind="bagit", account=case.account_a)
+    return {"package": {"pk": export.pk}}
 
 
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
