@@ -44,6 +44,22 @@ def wait_for_notifications(net: LocalPds, account: PdsAccount, count: int) -> No
         time.sleep(0.5)
 
 
+def wait_indexed(net: LocalPds, reader: PdsAccount, uri: str) -> None:
+    """Until the AppView has indexed the post.
+
+    The AppView indexes each repository's events on its own, so a reply processed before
+    its parent is known makes no notification; on bsky.social the same race exists, here
+    the tests wait for the parent, as dev-env's own tests do with `processAll`.
+    """
+    deadline = time.monotonic() + 60
+    while not net.xrpc(
+        "GET", "app.bsky.feed.getPosts", token=reader.access_jwt, params={"uris": uri}
+    )["posts"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the AppView never indexed {uri}")
+        time.sleep(0.3)
+
+
 def mention(net: LocalPds, author: PdsAccount, target: PdsAccount, text: str) -> dict[str, Any]:
     start = len(text.encode())
     tag = f"@{target.handle}"
@@ -65,6 +81,7 @@ def test_harvest_reads_replies_and_mentions_by_others_once(bluesky_network: Loca
     alice, bob, carol = (net.create_account(n) for n in ("alice", "bob", "carol"))
     own = post(net, alice, "Frågor om bygglov?")
     ref = {"uri": own["uri"], "cid": own["cid"]}
+    wait_indexed(net, alice, own["uri"])
     reply = post(net, bob, "Hur lång är handläggningstiden?", reply={"root": ref, "parent": ref})
     tagged = mention(net, carol, alice, "Fråga gärna ")
     net.create_record(
@@ -158,6 +175,7 @@ def test_the_pds_proxies_notifications_with_the_post_records(bluesky_network: Lo
     alice, bob = net.create_account("alice"), net.create_account("bob")
     own = post(net, alice, "Hej")
     ref = {"uri": own["uri"], "cid": own["cid"]}
+    wait_indexed(net, alice, own["uri"])
     post(net, bob, "Svar", reply={"root": ref, "parent": ref})
     wait_for_notifications(net, alice, 1)
     response = requests.get(
