@@ -29,7 +29,7 @@ from narvaro.archive.selectors import (
     record_view_for_user,
 )
 from narvaro.lib.htmx import render_page
-from narvaro.lib.paging import paginate, querystring_without_page
+from narvaro.lib.paging import paginate_capped, querystring_without_page
 from narvaro.lib.types import AuthedRequest
 
 
@@ -41,7 +41,8 @@ def record_list(request: AuthedRequest) -> HttpResponse:
     items = record_search_for_user(request.user, **form.filters())
     context = {
         "form": form,
-        "page": paginate(request, items),
+        # A common word matches half the archive: count at most the cap, not every match.
+        "page": paginate_capped(request, items),
         "querystring": querystring_without_page(request),
     }
     return render_page(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -311,3 +313,71 @@ class RecordMediaTests(NarvaroTestCase):
         url = reverse("archive:record_media", args=[item.pk, 1, 0])
         self.assertEqual(self.client_for(self.vera).get(url).status_code, 404)
         self.assertEqual(self.client_for(self.bob).get(url).status_code, 404)
+
+
+class RecordListCountTests(NarvaroTestCase):
+    """The search page counts at most NARVARO_RESULT_COUNT_CAP matches, exactly under it."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        day = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+        captures = [
+            a_capture(f"x{n}", f"Svar {n}", created_at=day + dt.timedelta(minutes=n))
+            for n in range(75)
+        ]
+        capture_batch(account=cls.account_a, captures=captures, source="test")
+
+    def page(self, language: str = "en", **params: str) -> Any:
+        from django.conf import settings
+
+        client = self.client_for(self.vera)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = client.get(reverse("archive:record_list"), {"q": "svar", **params})
+        self.assertEqual(response.status_code, 200)
+        return response
+
+    def test_under_the_cap_the_count_and_the_pages_are_exact(self) -> None:
+        for cap in (75, 10_000):
+            with self.subTest(cap=cap), override_settings(NARVARO_RESULT_COUNT_CAP=cap):
+                response = self.page()
+                page = response.context["page"]
+                self.assertFalse(page.paginator.capped)
+                self.assertContains(response, "75 records")
+                self.assertContains(response, "Page 1 of 2")
+                last = self.page(page="2")
+                self.assertEqual(
+                    [i.remote_id for i in last.context["page"].object_list],
+                    [f"x{n}" for n in range(24, -1, -1)],
+                )
+
+    def test_over_the_cap_the_page_says_more_and_pages_up_to_the_cap(self) -> None:
+        with override_settings(NARVARO_RESULT_COUNT_CAP=74):
+            response = self.page()
+            page = response.context["page"]
+            self.assertTrue(page.paginator.capped)
+            self.assertContains(response, "More than 74 records")
+            self.assertNotContains(response, "75 records")
+            self.assertNotContains(response, " of 2")  # no total of pages when it is not known
+            self.assertContains(response, "Page 1")
+            self.assertContains(response, "page=2")  # next
+            second = self.page(page="2")
+            rows = [i.remote_id for i in second.context["page"].object_list]
+            # The newest 74 of 75: the second page stops at the cap.
+            self.assertEqual(rows, [f"x{n}" for n in range(24, 0, -1)])
+            self.assertContains(second, "page=1")  # previous
+            self.assertNotContains(second, "page=3")
+            # Past the last page: the last page, as elsewhere.
+            self.assertEqual(self.page(page="9").context["page"].number, 2)
+            swedish = self.page("sv")
+            self.assertContains(swedish, "Fler än 74 poster")
+
+    def test_the_cap_is_shown_with_the_languages_digit_grouping(self) -> None:
+        with override_settings(NARVARO_RESULT_COUNT_CAP=1000):
+            capture_batch(
+                account=self.account_a,
+                captures=[a_capture(f"y{n}", f"Svar {n}") for n in range(1001 - 75)],
+                source="test",
+            )
+            self.assertContains(self.page(), "More than 1,000 records")
+            self.assertContains(self.page("sv"), "Fler än 1\xa0000 poster")

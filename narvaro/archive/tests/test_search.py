@@ -232,3 +232,37 @@ class SearchOrderTests(NarvaroTestCase):
         self.assertEqual(pages.count, len(expected))
         seen = [i.remote_id for n in pages.page_range for i in pages.page(n).object_list]
         self.assertEqual(seen, expected)
+
+    def test_a_capped_count_is_exact_under_the_cap_and_pages_up_to_it(self) -> None:
+        from narvaro.lib.paging import CappedPaginator
+
+        for filters in [{}, {"direction": "drawn_up"}]:
+            expected = self.expected("bibliotek", **filters)
+            total = len(expected)
+            for cap in (1, total - 3, total - 1, total, total + 1, 1000):
+                with self.subTest(filters=filters, cap=cap):
+                    items = record_search_for_user(self.rita, q="biblioteket", **filters)
+                    pages = CappedPaginator(items, 4, cap=cap)
+                    self.assertEqual(pages.capped, total > cap)
+                    self.assertEqual(pages.count, min(total, cap))
+                    seen = [i.remote_id for n in pages.page_range for i in pages.page(n)]
+                    # Every page holds the exact slice; over the cap the pages stop at it.
+                    self.assertEqual(seen, expected[: min(total, cap)])
+                    last = pages.page(pages.num_pages)
+                    self.assertFalse(last.has_next())
+                    self.assertEqual(last.end_index(), min(total, cap))
+
+    def test_the_capped_count_reads_at_most_the_cap_plus_one(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from narvaro.lib.paging import CappedPaginator
+
+        items = record_search_for_user(self.rita, q="biblioteket")
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(CappedPaginator(items, 4, cap=7).count, 7)
+        self.assertEqual(len(queries), 1)
+        sql = queries[0]["sql"]
+        self.assertIn("LIMIT 8", sql)
+        # Only the key is selected: no row values (latest text, versions) per counted match.
+        self.assertNotIn("archive_itemversion", sql.split("LIMIT 8")[0].split("FROM", 1)[0])
