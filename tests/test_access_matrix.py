@@ -90,13 +90,15 @@ def disclosure_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, 
         decision="partly",
         legal_ground="OSL 21 kap. 7 §",
     )
-    disclosure.delivery_create(actor=case.rita, records_request=records_request)
+    delivery = disclosure.delivery_create(actor=case.rita, records_request=records_request)
+    disclosure.delivery_render(delivery_id=delivery.pk)  # the worker's task
     pk = records_request.pk
     return {
         "request": {"pk": pk},
         "request_item": {"pk": pk, "item_pk": item.pk},
         "redaction": {"pk": pk, "redaction_pk": redaction.pk},
         "delivery_file": {"pk": pk, "number": 1, "kind": "printout"},
+        "delivery": {"pk": pk, "number": 1},
     }
 
 
@@ -234,6 +236,8 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("disclosure:request_reassign", "request", POST_ONLY),
     ("disclosure:delivery_create", "request", POST_ONLY),
     ("disclosure:delivery_file", "delivery_file", REQUEST_READ),
+    ("disclosure:delivery_status", "request", REQUEST_READ),
+    ("disclosure:delivery_retry", "delivery", POST_ONLY),
     ("disclosure:request_item", "request_item", REQUEST_READ),
     ("disclosure:request_item_decide", "request_item", POST_ONLY),
     ("disclosure:request_item_remove", "request_item", POST_ONLY),

@@ -126,7 +126,21 @@ class Decision(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One release stage of a request: what was decided and sent together (R23)."""
+    """One release stage of a request: what was decided and sent together (R23).
+
+    Its files are rendered by a background task (`tasks.delivery_render`): the stage is
+    `queued`, then `rendering`, then `ready` once every file is stored, or `failed` with the
+    error (nothing stored; a registrar retries it). Only a ready stage counts as delivered.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be made")
+        RENDERING = "rendering", _("Being made")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    # Statuses of a stage whose files are still to come.
+    PENDING = frozenset({Status.QUEUED, Status.RENDERING})
 
     request = models.ForeignKey(RecordsRequest, on_delete=models.PROTECT, related_name="deliveries")
     number = models.PositiveIntegerField(_("stage"))
@@ -135,6 +149,11 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
     )
     language = models.CharField(_("language"), max_length=10, default="sv")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    error = models.TextField(_("error"), blank=True)
+    rendered_at = models.DateTimeField(_("files made"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery")

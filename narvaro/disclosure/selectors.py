@@ -116,6 +116,21 @@ def get_delivery_file_for_user(user: User, request_pk: int, number: int, kind: s
         raise Http404 from exc
 
 
+def get_delivery_for_user(user: User, request_pk: int, number: int) -> Delivery:
+    records_request = get_request_for_user(user, request_pk)
+    try:
+        return Delivery.objects.select_related("request").get(
+            request=records_request, number=number
+        )
+    except Delivery.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def deliveries_state(deliveries: list[Delivery]) -> str:
+    """A short token of the deliveries' statuses: the page's poll swaps only when it changes."""
+    return ",".join(f"{d.number}:{d.status}" for d in deliveries)
+
+
 def request_items(records_request: RecordsRequest) -> QuerySet[RequestItem]:
     """The records of a request with what its page shows, in a fixed number of queries."""
     return (

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,6 +41,8 @@ from narvaro.disclosure.models import (
 )
 from narvaro.disclosure.rendering import Segment, Span, apply_spans, html_to_pdf, render_items_pdf
 from narvaro.lib.spreadsheet import spreadsheet_safe
+
+logger = logging.getLogger(__name__)
 
 REQUEST_FIELDS = [
     "received_at",
@@ -85,7 +88,7 @@ def request_close(
     *, actor: User, records_request: RecordsRequest, request: HttpRequest | None = None
 ) -> RecordsRequest:
     """Close a request once nothing in it waits for a decision or a delivery."""
-    waiting = records_request.items.filter(delivery__isnull=True).count()
+    waiting = records_request.items.exclude(delivery__status=Delivery.Status.READY).count()
     if waiting:
         raise ValidationError(
             _("%(count)s records have not been decided and delivered yet.") % {"count": waiting}
@@ -531,25 +534,29 @@ def _store(delivery: Delivery, kind: str, content: bytes, content_type: str) -> 
     )
 
 
-def _make_files(
+# A file of a delivery, rendered but not stored yet: (kind, content, content type).
+_Rendered = tuple[str, bytes, str]
+
+
+def _render_files(
     delivery: Delivery,
     decided: list[RequestItem],
     released: list[Item],
     spans: dict[int, list[Span]],
-    stored: list[DeliveryFile],
-) -> None:
-    """Render and store the delivery's files, appending each to `stored` as it is written."""
+) -> list[_Rendered]:
+    """Render the delivery's files in memory; nothing is stored until all of them are made."""
     records_request = delivery.request
     title = _("Request %(number)s, delivery %(stage)s") % {
         "number": records_request.pk,
         "stage": delivery.number,
     }
     pdf = "application/pdf"
+    made: list[_Rendered] = []
     if released:
         printout = render_items_pdf(
             items=released, redactions=spans, title=title, language=delivery.language
         )
-        stored.append(_store(delivery, DeliveryFile.Kind.PRINTOUT, printout, pdf))
+        made.append((DeliveryFile.Kind.PRINTOUT, printout, pdf))
         if records_request.electronic_copy:
             pdf_a = render_items_pdf(
                 items=released, redactions=spans, title=title, language=delivery.language,
@@ -558,12 +565,25 @@ def _make_files(
             rows = _electronic_rows(released, spans)
             document = {"request": records_request.pk, "delivery": delivery.number, "records": rows}
             data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-            stored.append(_store(delivery, DeliveryFile.Kind.PDF_A, pdf_a, pdf))
-            stored.append(_store(delivery, DeliveryFile.Kind.CSV, _csv(rows), "text/csv"))
-            stored.append(_store(delivery, DeliveryFile.Kind.JSON, data, "application/json"))
+            made.append((DeliveryFile.Kind.PDF_A, pdf_a, pdf))
+            made.append((DeliveryFile.Kind.CSV, _csv(rows), "text/csv"))
+            made.append((DeliveryFile.Kind.JSON, data, "application/json"))
     if any(ri.decision in {Decision.WITHHOLD, Decision.PARTLY} for ri in decided):
-        decision = _decision_pdf(records_request, delivery, decided, spans)
-        stored.append(_store(delivery, DeliveryFile.Kind.DECISION, decision, pdf))
+        made.append(
+            (
+                DeliveryFile.Kind.DECISION,
+                _decision_pdf(records_request, delivery, decided, spans),
+                pdf,
+            )
+        )
+    return made
+
+
+def _enqueue_render(delivery: Delivery) -> None:
+    from narvaro.disclosure.tasks import delivery_render as delivery_render_task
+
+    delivery_id = delivery.pk
+    transaction.on_commit(lambda: delivery_render_task.enqueue(delivery_id))
 
 
 @transaction.atomic
@@ -576,10 +596,11 @@ def delivery_create(
 ) -> Delivery:
     """Release every decided record not yet delivered, as the next stage (R23–R25).
 
-    Makes the printout of the released records with their masks; the electronic copy
-    (PDF/A, CSV, JSON) when the request asks for one; and, when anything is withheld or
-    masked, the decision document with the grounds and how to appeal. Refused while a
-    record in the stage still has unreviewed redaction suggestions.
+    Checks the stage and records it as `queued`, its records reserved for it; a background
+    task (`delivery_render`) then makes the printout of the released records with their
+    masks, the electronic copy (PDF/A, CSV, JSON) when the request asks for one, and, when
+    anything is withheld or masked, the decision document with the grounds and how to appeal.
+    Refused while a record in the stage still has unreviewed redaction suggestions.
     """
     _require_open(records_request)
     decided = list(
@@ -615,29 +636,87 @@ def delivery_create(
     delivery = Delivery.objects.create(
         request=records_request, number=number, created_by=actor, language=language
     )
-    released = [ri.item for ri in decided if ri.decision != Decision.WITHHOLD]
-    stored: list[DeliveryFile] = []
-    try:
-        with translation.override(language):
-            _make_files(delivery, decided, released, spans, stored)
-    except BaseException:
-        # The transaction rolls back the rows; the files written so far go too.
-        for delivery_file in stored:
-            default_storage.delete(delivery_file.storage_name)
-        raise
     RequestItem.objects.filter(pk__in=[ri.pk for ri in decided]).update(delivery=delivery)
+    _enqueue_render(delivery)
+    return delivery
+
+
+def delivery_render(*, delivery_id: int) -> Delivery:
+    """Make and store a queued delivery's files (the task's work), then mark it ready.
+
+    Claimed with a conditional UPDATE, so a stage is rendered once however many workers run.
+    Every file is rendered in memory first and stored only when all are made; the rows, the
+    `ready` status and the export in the audit log are written in one transaction. A failure
+    marks the stage `failed` with the error and leaves no file behind.
+    """
+    claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
+        status=Delivery.Status.RENDERING, error=""
+    )
+    delivery = Delivery.objects.select_related("request", "created_by").get(pk=delivery_id)
+    if not claimed:
+        return delivery
+    stored: list[str] = []
+    try:
+        decided = list(
+            delivery.items.select_related("item")
+            .prefetch_related("item__versions")
+            .order_by("item__created_at", "item_id")
+        )
+        spans = _spans(decided)
+        released = [ri.item for ri in decided if ri.decision != Decision.WITHHOLD]
+        with translation.override(delivery.language):
+            made = _render_files(delivery, decided, released, spans)
+        with transaction.atomic():
+            files = []
+            for kind, content, content_type in made:
+                delivery_file = _store(delivery, kind, content, content_type)
+                stored.append(delivery_file.storage_name)
+                files.append(delivery_file)
+            delivery.status = Delivery.Status.READY
+            delivery.rendered_at = timezone.now()
+            delivery.save(update_fields=["status", "rendered_at"])
+            audit_record(
+                actor=delivery.created_by,
+                action=AuditEvent.Action.EXPORT,
+                target=delivery.request,
+                summary=f"delivery {delivery.number}: {len(released)} released, "
+                f"{len(decided) - len(released)} withheld",
+                changes={
+                    "items": [ri.item_id for ri in decided],
+                    "files": {f.kind: f.sha256 for f in files},
+                },
+            )
+    except Exception as exc:  # shown on the request page; the log has the traceback
+        logger.exception("delivery %s of request %s failed", delivery.number, delivery.request_id)
+        for name in stored:
+            default_storage.delete(name)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        delivery.refresh_from_db()
+    return delivery
+
+
+@transaction.atomic
+def delivery_retry(
+    *, actor: User, delivery: Delivery, request: HttpRequest | None = None
+) -> Delivery:
+    """Queue a failed delivery again, with the same records (logged)."""
+    _require_open(delivery.request)
+    requeued = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
+        status=Delivery.Status.QUEUED, error=""
+    )
+    if not requeued:
+        raise ValidationError(_("Only a failed delivery can be made again."))
+    delivery.refresh_from_db()
     audit_record(
         actor=actor,
-        action=AuditEvent.Action.EXPORT,
-        target=records_request,
-        summary=f"delivery {number}: {len(released)} released, "
-        f"{len(decided) - len(released)} withheld",
-        changes={
-            "items": [ri.item_id for ri in decided],
-            "files": {f.kind: f.sha256 for f in stored},
-        },
+        action=AuditEvent.Action.TRANSITION,
+        target=delivery.request,
+        summary=f"delivery {delivery.number} queued again after a failure",
         request=request,
     )
+    _enqueue_render(delivery)
     return delivery
 
 

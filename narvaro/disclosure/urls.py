@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:pk>/close/", views.request_close, name="request_close"),
     path("<int:pk>/handler/", views.request_reassign, name="request_reassign"),
     path("<int:pk>/deliveries/", views.delivery_create, name="delivery_create"),
+    path("<int:pk>/deliveries/status/", views.delivery_status, name="delivery_status"),
+    path("<int:pk>/deliveries/<int:number>/retry/", views.delivery_retry, name="delivery_retry"),
     path(
         "<int:pk>/deliveries/<int:number>/<str:kind>/",
         views.delivery_file,

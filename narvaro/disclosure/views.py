@@ -6,6 +6,8 @@ request's records and every download is logged (R37).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -26,7 +28,7 @@ from narvaro.disclosure.forms import (
     RedactionReviewForm,
     RequestForm,
 )
-from narvaro.disclosure.models import DeliveryFile
+from narvaro.disclosure.models import Delivery, DeliveryFile, RecordsRequest
 from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to, render_page
 from narvaro.lib.paging import paginate, querystring_without_page
@@ -36,6 +38,15 @@ from narvaro.lib.types import AuthedRequest
 def _show_errors(request: AuthedRequest, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
+
+
+def _deliveries_context(records_request: RecordsRequest) -> dict[str, Any]:
+    deliveries = selectors.request_deliveries(records_request)
+    return {
+        "deliveries": deliveries,
+        "state": selectors.deliveries_state(deliveries),
+        "pending": any(d.status in Delivery.PENDING for d in deliveries),
+    }
 
 
 @login_required
@@ -79,10 +90,10 @@ def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         actor=request.user, records_request=records_request, what="request viewed", request=request
     )
     context = {
+        **_deliveries_context(records_request),
         "records_request": records_request,
         "figures": selectors.request_figures(records_request),
         "request_items": selectors.request_items(records_request),
-        "deliveries": selectors.request_deliveries(records_request),
         "delivery_form": DeliveryForm(initial={"language": request.LANGUAGE_CODE}),
         "handler_form": HandlerForm(initial={"handler": records_request.handler_id}),
         "many_people": selectors.MANY_PEOPLE,
@@ -254,8 +265,44 @@ def delivery_create(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _show_errors(request, exc)
     else:
-        messages.success(request, _("Delivery %(number)s made.") % {"number": delivery.number})
+        messages.success(
+            request,
+            _("Delivery %(number)s is being made: its files appear below when ready.")
+            % {"number": delivery.number},
+        )
     return redirect_to(request, records_request.get_absolute_url())
+
+
+@login_required
+@require_POST
+def delivery_retry(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
+    """Queue a failed delivery again."""
+    delivery = selectors.get_delivery_for_user(request.user, pk, number)
+    try:
+        services.delivery_retry(actor=request.user, delivery=delivery, request=request)
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(
+            request, _("Delivery %(number)s is being made again.") % {"number": delivery.number}
+        )
+    return redirect_to(request, delivery.request.get_absolute_url())
+
+
+@login_required
+@require_GET
+def delivery_status(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The deliveries of a request, polled by its page while one is being made.
+
+    Shows no record content (only each stage's status and its files), so it is not logged.
+    Answers 204 (nothing to swap) while nothing changed since `seen`.
+    """
+    records_request = selectors.get_request_for_user(request.user, pk)
+    context = _deliveries_context(records_request)
+    if request.GET.get("seen") == context["state"]:
+        return HttpResponse(status=204)
+    context["records_request"] = records_request
+    return render(request, "disclosure/partials/deliveries.html", context)
 
 
 @login_required

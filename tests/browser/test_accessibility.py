@@ -419,7 +419,8 @@ def records_request(cast: Cast) -> Any:
     services.request_item_decide(
         actor=rita, request_item=withheld, decision="withhold", legal_ground="OSL 21 kap. 1 §"
     )
-    services.delivery_create(actor=rita, records_request=request)
+    delivery = services.delivery_create(actor=rita, records_request=request)
+    services.delivery_render(delivery_id=delivery.pk)  # the worker's task (once)
     return request
 
 
@@ -628,6 +629,8 @@ NOT_PAGES = {
     "disclosure:request_reassign",
     "disclosure:delivery_create",
     "disclosure:delivery_file",
+    "disclosure:delivery_status",  # a fragment of the request page, polled by it
+    "disclosure:delivery_retry",
     "disclosure:request_item_decide",
     "disclosure:request_item_remove",
     "disclosure:redaction_add",

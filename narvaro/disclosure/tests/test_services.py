@@ -20,7 +20,8 @@ from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture, a_deletion, an_image
 from narvaro.core.models import AuditEvent
 from narvaro.disclosure import selectors, services
-from narvaro.disclosure.models import Decision, DeliveryFile, RecordsRequest, Redaction
+from narvaro.disclosure.models import Decision, Delivery, DeliveryFile, RecordsRequest, Redaction
+from narvaro.disclosure.services import delivery_render
 from narvaro.disclosure.tests.test_rendering import pdf_text
 from narvaro.lib.testing import NarvaroTestCase
 
@@ -71,6 +72,13 @@ class ArchiveFixture(NarvaroTestCase):
             captures=[a_capture("b1", "Parkbänk", created_at=at(2024, 6, 1), **erik)],
             source="test",
         )
+
+    def deliver(self, **kwargs):  # type: ignore[no-untyped-def]
+        """Queue a delivery and run its rendering task as the worker would."""
+        with self.captureOnCommitCallbacks(execute=True):
+            delivery = services.delivery_create(**kwargs)
+        delivery.refresh_from_db()
+        return delivery
 
     def setUp(self) -> None:
         super().setUp()
@@ -198,7 +206,7 @@ class CompileAndDeliverTests(ArchiveFixture):
             services.request_item_decide(
                 actor=self.rita, request_item=request_item, decision=Decision.RELEASE
             )
-        delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+        delivery = self.deliver(actor=self.rita, records_request=records_request)
         printout = delivery.files.get(kind=DeliveryFile.Kind.PRINTOUT)
         with default_storage.open(printout.storage_name, "rb") as handle:
             text = pdf_text(handle.read())
@@ -237,7 +245,7 @@ class CompileAndDeliverTests(ArchiveFixture):
         )
         e2 = records_request.items.get(item__remote_id="e2")
         services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
-        delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+        delivery = self.deliver(actor=self.rita, records_request=records_request)
 
         files = {
             f.kind: default_storage.open(f.storage_name, "rb").read() for f in delivery.files.all()
@@ -288,9 +296,7 @@ class CompileAndDeliverTests(ArchiveFixture):
         services.request_item_decide(
             actor=self.rita, request_item=e2, decision="withhold", legal_ground="OSL 26 kap. 1 §"
         )
-        delivery = services.delivery_create(
-            actor=self.rita, records_request=records_request, language="en"
-        )
+        delivery = self.deliver(actor=self.rita, records_request=records_request, language="en")
         # Only a decision: nothing is released in this stage.
         self.assertEqual(list(delivery.files.values_list("kind", flat=True)), ["decision"])
         stored = delivery.files.get()
@@ -309,17 +315,17 @@ class CompileAndDeliverTests(ArchiveFixture):
         e1 = records_request.items.get(item__remote_id="e1")
         e2 = records_request.items.get(item__remote_id="e2")
         with self.assertRaisesMessage(ValidationError, "No decided records"):
-            services.delivery_create(actor=self.rita, records_request=records_request)
+            self.deliver(actor=self.rita, records_request=records_request)
         services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
-        first = services.delivery_create(actor=self.rita, records_request=records_request)
+        first = self.deliver(actor=self.rita, records_request=records_request)
         self.assertEqual(first.number, 1)
         services.request_item_decide(actor=self.rita, request_item=e1, decision="release")
         with self.assertRaisesMessage(
             ValidationError, "Review the suggested maskings first (1 left)"
         ):
-            services.delivery_create(actor=self.rita, records_request=records_request)
+            self.deliver(actor=self.rita, records_request=records_request)
         services.redaction_review(actor=self.rita, redaction=e1.redactions.get(), accept=False)
-        second = services.delivery_create(actor=self.rita, records_request=records_request)
+        second = self.deliver(actor=self.rita, records_request=records_request)
         self.assertEqual(second.number, 2)
         self.assertEqual([ri.item.remote_id for ri in second.items.all()], ["e1"])
         e2.refresh_from_db()
@@ -372,11 +378,13 @@ class CompileAndDeliverTests(ArchiveFixture):
             services.request_item_decide(
                 actor=self.rita, request_item=request_item, decision="release"
             )
-        services.delivery_create(actor=self.rita, records_request=records_request)
+        self.deliver(actor=self.rita, records_request=records_request)
         services.request_close(actor=self.rita, records_request=records_request)
         self.assertFalse(selectors.items_on_open_requests().exists())
 
-    def test_a_failed_rendering_leaves_no_delivery_and_no_files(self) -> None:
+    def test_a_failed_rendering_is_shown_as_failed_leaves_no_files_and_can_be_retried(
+        self,
+    ) -> None:
         records_request = new_request(self.rita)
         self.compile_erik_2024(records_request)
         e1 = records_request.items.get(item__remote_id="e1")
@@ -388,14 +396,55 @@ class CompileAndDeliverTests(ArchiveFixture):
             actor=self.rita, request_item=e1, decision="partly", legal_ground="OSL 21 kap. 7 §"
         )
         # A span that no longer fits its text (as if the row were tampered with) stops the
-        # rendering: nothing half-made is kept.
+        # rendering: nothing half-made is kept, and the stage says it failed.
         Redaction.objects.filter(pk=suggestion.pk).update(end=10_000)
-        with self.assertRaisesMessage(ValueError, "lies outside the text"):
-            services.delivery_create(actor=self.rita, records_request=records_request)
-        self.assertFalse(records_request.deliveries.exists())
+        with self.assertLogs("narvaro.disclosure.services", "ERROR"):
+            delivery = self.deliver(actor=self.rita, records_request=records_request)
+        self.assertEqual(delivery.status, Delivery.Status.FAILED)
+        self.assertIn("lies outside the text", delivery.error)
         self.assertFalse(DeliveryFile.objects.exists())
         folder = f"disclosure/request-{records_request.pk}/1"
         self.assertFalse(default_storage.exists(folder) and default_storage.listdir(folder)[1])
+        self.assertFalse(AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists())
+        # Not delivered: the request cannot be closed, and the page says failed, not delivered.
+        with self.assertRaisesMessage(ValidationError, "not been decided and delivered"):
+            services.request_close(actor=self.rita, records_request=records_request)
+        page = self.client_for(self.rita).get(records_request.get_absolute_url())
+        self.assertContains(page, "Failed: nothing was delivered.")
+        self.assertContains(page, "lies outside the text")
+        self.assertContains(page, "Make delivery 1 again")
+        self.assertNotContains(page, "hx-trigger")
+        # Only a failed stage is retried; once the span is fixed the retry delivers.
+        Redaction.objects.filter(pk=suggestion.pk).update(end=suggestion.end)
+        with self.captureOnCommitCallbacks(execute=True):
+            services.delivery_retry(actor=self.rita, delivery=delivery)
+        delivery.refresh_from_db()
+        self.assertEqual((delivery.status, delivery.error), (Delivery.Status.READY, ""))
+        self.assertEqual(
+            set(delivery.files.values_list("kind", flat=True)), {"printout", "decision"}
+        )
+        with self.assertRaisesMessage(ValidationError, "Only a failed delivery"):
+            services.delivery_retry(actor=self.rita, delivery=delivery)
+
+    def test_a_stage_is_rendered_once_however_often_its_task_runs(self) -> None:
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e2 = records_request.items.get(item__remote_id="e2")
+        services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
+        with self.captureOnCommitCallbacks() as enqueued:
+            delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+        self.assertEqual(delivery.status, Delivery.Status.QUEUED)
+        self.assertFalse(delivery.files.exists())
+        e2.refresh_from_db()
+        self.assertEqual(e2.delivery, delivery)  # reserved: a next stage will not take it
+        self.assertEqual(len(enqueued), 1)
+        enqueued[0]()
+        delivery_render(delivery_id=delivery.pk)  # a second worker finds nothing to do
+        delivery.refresh_from_db()
+        self.assertEqual(delivery.status, Delivery.Status.READY)
+        self.assertIsNotNone(delivery.rendered_at)
+        self.assertEqual(delivery.files.count(), 1)
+        self.assertEqual(AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count(), 1)
 
 
 class ManyPeopleTests(NarvaroTestCase):

@@ -179,10 +179,28 @@ class RequestPagesTests(NarvaroTestCase):
             reverse("disclosure:request_item_decide", args=[pk, self.item.pk]),
             {"decision": "partly", "legal_ground_other": "OSL 21 kap. 7 §"},
         )
-        response = client.post(
-            reverse("disclosure:delivery_create", args=[pk]), {"language": "sv"}, follow=True
+        # The delivery is queued: the page says so, polls, and offers no file yet.
+        with self.captureOnCommitCallbacks() as enqueued:
+            response = client.post(
+                reverse("disclosure:delivery_create", args=[pk]), {"language": "sv"}, follow=True
+            )
+        self.assertContains(response, "Delivery 1 is being made")
+        self.assertContains(response, "Waiting to be made")
+        self.assertContains(response, 'aria-live="polite"')
+        status_url = reverse("disclosure:delivery_status", args=[pk])
+        self.assertContains(response, f'hx-get="{status_url}?seen=1%3Aqueued"')
+        self.assertContains(response, 'hx-trigger="every 3s"')
+        self.assertEqual(
+            client.get(reverse("disclosure:delivery_file", args=[pk, 1, "printout"])).status_code,
+            404,
         )
-        self.assertContains(response, "Delivery 1 made.")
+        # Nothing changed since the page: the poll swaps nothing.
+        self.assertEqual(client.get(status_url, {"seen": "1:queued"}).status_code, 204)
+        self.assertEqual(len(enqueued), 1)
+        enqueued[0]()  # the worker runs the task (the test backend runs it at once)
+        polled = client.get(status_url, {"seen": "1:queued"})
+        self.assertContains(polled, "Printout (PDF)")
+        self.assertNotContains(polled, "hx-trigger")  # ready: polling stops
         download = client.get(reverse("disclosure:delivery_file", args=[pk, 1, "printout"]))
         self.assertEqual(download["Content-Type"], "application/pdf")
         text = pdf_text(b"".join(download.streaming_content))  # type: ignore[attr-defined]
