@@ -381,3 +381,13 @@ class RecordListCountTests(NarvaroTestCase):
             )
             self.assertContains(self.page(), "More than 1,000 records")
             self.assertContains(self.page("sv"), "Fler än 1\xa0000 poster")
+
+    def test_the_export_still_holds_every_match_over_the_cap(self) -> None:
+        with override_settings(NARVARO_RESULT_COUNT_CAP=10):
+            self.assertTrue(self.page().context["page"].paginator.capped)
+            response = self.client_for(self.vera).get(
+                reverse("archive:record_export"), {"q": "svar"}
+            )
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        self.assertEqual(len(rows), 75)
+        self.assertEqual({row["Platform id"] for row in rows}, {f"x{n}" for n in range(75)})
