@@ -72,12 +72,8 @@ REQUEST_TIMEOUT = 10.0
 
 
 def harvest_interval() -> dt.timedelta:
-    from narvaro.config.settings import env_int
-
-    seconds = getattr(settings, "NARVARO_HARVEST_INTERVAL", None) or env_int(
-        "NARVARO_HARVEST_INTERVAL", 300
-    )
-    return dt.timedelta(seconds=max(30, int(seconds)))
+    """NARVARO_HARVEST_INTERVAL (settings.py reads and checks it)."""
+    return dt.timedelta(seconds=max(30, int(settings.NARVARO_HARVEST_INTERVAL)))
 
 
 @dataclass

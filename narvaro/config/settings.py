@@ -280,6 +280,13 @@ NARVARO_PROXY_COUNT = env_int("NARVARO_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 if NARVARO_PROXY_COUNT < 0:
     raise ImproperlyConfigured("NARVARO_PROXY_COUNT must be 0 or more")
 
+# Live channels: seconds between two harvests of a connected account (at least 30), and whether a
+# Bluesky harvest reads notifications through the PDS's AppView (replies and mentions by others).
+NARVARO_HARVEST_INTERVAL = env_int("NARVARO_HARVEST_INTERVAL", 300)
+if NARVARO_HARVEST_INTERVAL < 30:
+    raise ImproperlyConfigured("NARVARO_HARVEST_INTERVAL must be at least 30 (seconds)")
+NARVARO_BLUESKY_NOTIFICATIONS = env_bool("NARVARO_BLUESKY_NOTIFICATIONS", True)
+
 # A strict Content Security Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -239,13 +239,8 @@ def profile_from_view(view: dict[str, Any]) -> Profile:
 
 
 def notifications_enabled() -> bool:
-    """The setting, else the environment variable NARVARO_BLUESKY_NOTIFICATIONS (default on)."""
-    value = getattr(settings, "NARVARO_BLUESKY_NOTIFICATIONS", None)
-    if value is None:
-        value = os.environ.get("NARVARO_BLUESKY_NOTIFICATIONS", "1")
-    if isinstance(value, str):
-        return value.strip().lower() not in ("0", "false", "no", "off")
-    return bool(value)
+    """NARVARO_BLUESKY_NOTIFICATIONS (settings.py reads and checks it; default on)."""
+    return bool(settings.NARVARO_BLUESKY_NOTIFICATIONS)
 
 
 class BlueskyConnector(Connector):
