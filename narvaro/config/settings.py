@@ -287,6 +287,11 @@ if NARVARO_HARVEST_INTERVAL < 30:
     raise ImproperlyConfigured("NARVARO_HARVEST_INTERVAL must be at least 30 (seconds)")
 NARVARO_BLUESKY_NOTIFICATIONS = env_bool("NARVARO_BLUESKY_NOTIFICATIONS", True)
 
+# The records search page counts matches exactly up to this many, then says "more than".
+NARVARO_RESULT_COUNT_CAP = env_int("NARVARO_RESULT_COUNT_CAP", 10_000)
+if NARVARO_RESULT_COUNT_CAP < 1:
+    raise ImproperlyConfigured("NARVARO_RESULT_COUNT_CAP must be 1 or more")
+
 # A strict Content Security Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -12,8 +12,6 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 DEFAULT_PAGE_SIZE = 50
-# A search page counts at most this many results (settings.NARVARO_RESULT_COUNT_CAP overrides).
-DEFAULT_COUNT_CAP = 10_000
 
 
 def paginate(request: HttpRequest, items: Any, per_page: int = DEFAULT_PAGE_SIZE) -> Page:
@@ -63,7 +61,7 @@ class CappedPaginator(Paginator):
 
 def count_cap() -> int:
     """The largest count a search page shows exactly (settings.NARVARO_RESULT_COUNT_CAP)."""
-    return int(getattr(settings, "NARVARO_RESULT_COUNT_CAP", DEFAULT_COUNT_CAP))
+    return int(settings.NARVARO_RESULT_COUNT_CAP)
 
 
 def paginate_capped(
