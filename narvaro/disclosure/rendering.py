@@ -220,22 +220,16 @@ def html_to_pdf(html: str, *, pdf_a: bool, media: Mapping[str, str] | None = Non
     return bytes(pdf)
 
 
-def render_items_pdf(
+def items_html(
     *,
     items: Iterable[Item],
-    pdf_a: bool = False,
     redactions: Mapping[int, Sequence[Span]] | None = None,
     title: str,
     language: str = "sv",
     preamble: Sequence[str] = (),
     generated_at: dt.datetime | None = None,
-) -> bytes:
-    """A printout of `items`: every version literally, with thread context and events.
-
-    `redactions` maps an `ItemVersion` id to the spans of its text to mask in this output.
-    `preamble` holds paragraphs printed under the title (e.g. the request reference).
-    `language` ("sv" or "en") sets the labels and the document language.
-    """
+) -> tuple[str, dict[str, str]]:
+    """The printout's HTML and the archived media it may load (see `render_items_pdf`)."""
     loaded = _load(items)
     media = {
         attachment.media.sha256: attachment.media.storage_name
@@ -259,4 +253,27 @@ def render_items_pdf(
                 "media_scheme": MEDIA_SCHEME,
             },
         )
+    return html, media
+
+
+def render_items_pdf(
+    *,
+    items: Iterable[Item],
+    pdf_a: bool = False,
+    redactions: Mapping[int, Sequence[Span]] | None = None,
+    title: str,
+    language: str = "sv",
+    preamble: Sequence[str] = (),
+    generated_at: dt.datetime | None = None,
+) -> bytes:
+    """A printout of `items`: every version literally, with thread context and events.
+
+    `redactions` maps an `ItemVersion` id to the spans of its text to mask in this output.
+    `preamble` holds paragraphs printed under the title (e.g. the request reference).
+    `language` ("sv" or "en") sets the labels and the document language.
+    """
+    html, media = items_html(
+        items=items, redactions=redactions, title=title, language=language,
+        preamble=preamble, generated_at=generated_at,
+    )  # fmt: skip
     return html_to_pdf(html, pdf_a=pdf_a, media=media)
