@@ -268,3 +268,27 @@ class QueryCountTests(NarvaroTestCase):
         self.add_records(records_request, 2, 8)
         many = (self.counted(detail), self.counted(compile_url, {"q": "fråga"}))
         self.assertEqual(many, few)
+
+    def test_the_polled_deliveries_list_does_not_grow_with_the_stages(self) -> None:
+        records_request = new_request(self.rita)
+        self.add_records(records_request, 0, 3)
+        status_url = reverse("disclosure:delivery_status", args=[records_request.pk])
+
+        def deliver_one() -> None:
+            request_item = records_request.items.filter(delivery__isnull=True).first()
+            assert request_item is not None
+            for redaction in request_item.redactions.all():
+                services.redaction_review(actor=self.rita, redaction=redaction, accept=False)
+            services.request_item_decide(
+                actor=self.rita, request_item=request_item, decision="release"
+            )
+            with self.captureOnCommitCallbacks(execute=True):
+                services.delivery_create(actor=self.rita, records_request=records_request)
+
+        deliver_one()
+        few = self.counted(status_url)
+        deliver_one()
+        deliver_one()
+        self.assertEqual(self.counted(status_url), few)
+        page = self.client_for(self.rita).get(status_url)
+        self.assertEqual(page.content.decode().count("Printout (PDF)"), 3)
