@@ -8,8 +8,7 @@ chain and is checked only for that.
 from __future__ import annotations
 
 import hashlib
-import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +16,8 @@ from django.core.files.storage import default_storage
 
 from narvaro.archive.capture import attachment_fingerprint, content_digest, sha256_hex
 from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_entry
-from narvaro.archive.models import ChainHead, ItemEvent, ItemVersion, MediaFile, VersionMedia
+from narvaro.archive.models import ChainHead, ItemEvent, ItemVersion, MediaFile
+from narvaro.archive.selectors import chain_entries
 
 
 @dataclass(frozen=True)
@@ -75,41 +75,6 @@ def _disposed_version_ids() -> set[int]:
     }
 
 
-def _attachments_by_version(version_ids: list[int]) -> dict[int, list[VersionMedia]]:
-    rows: dict[int, list[VersionMedia]] = {}
-    for row in VersionMedia.objects.filter(version_id__in=version_ids).select_related(
-        "media", "caption"
-    ):
-        rows.setdefault(row.version_id, []).append(row)
-    return rows
-
-
-def _versions(account_id: int, batch: int = 2000) -> Iterator[ItemVersion]:
-    last = 0
-    while True:
-        chunk = list(
-            ItemVersion.objects.filter(account_id=account_id, seq__gt=last)
-            .select_related("item")
-            .order_by("seq")[:batch]
-        )
-        if not chunk:
-            return
-        attachments = _attachments_by_version([v.pk for v in chunk])
-        for version in chunk:
-            version._attachments = attachments.get(version.pk, [])  # type: ignore[attr-defined]
-            yield version
-        last = chunk[-1].seq
-
-
-def _events(account_id: int) -> Iterator[ItemEvent]:
-    yield from (
-        ItemEvent.objects.filter(account_id=account_id)
-        .select_related("item")
-        .order_by("seq")
-        .iterator(chunk_size=2000)
-    )
-
-
 def verify_archive(progress: Callable[[int], None] | None = None) -> FixityReport:
     """Check every chain, every content and payload digest, and every stored media file."""
     report = FixityReport()
@@ -117,10 +82,7 @@ def verify_archive(progress: Callable[[int], None] | None = None) -> FixityRepor
     for head in ChainHead.objects.order_by("account_id"):
         report.accounts += 1
         previous, expected_seq = GENESIS, 1
-        entries: Iterator[ItemVersion | ItemEvent] = heapq.merge(  # type: ignore[assignment]
-            _versions(head.account_id), _events(head.account_id), key=lambda e: e.seq
-        )
-        for entry in entries:
+        for entry in chain_entries(head.account_id):
             item = entry.item
             if entry.seq != expected_seq:
                 report.problems.append(

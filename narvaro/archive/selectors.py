@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -279,3 +280,48 @@ def record_register_rows(items: QuerySet[Item]) -> list[dict[str, Any]]:
         }
         for item in items
     ]
+
+
+def chain_entries(account_id: int, batch: int = 2000) -> Iterator[ItemVersion | ItemEvent]:
+    """An account's versions and events in chain order (by `seq`), read in chunks.
+
+    Each version carries its attachment rows (media and caption loaded) as `_attachments`.
+    Not scoped to a person: for the fixity check and the archival packages, which read whole
+    chains on behalf of the organisation.
+    """
+    merged: Iterator[ItemVersion | ItemEvent] = heapq.merge(  # type: ignore[assignment]
+        _chain_versions(account_id, batch),
+        _chain_events(account_id, batch),
+        key=lambda entry: entry.seq,
+    )
+    return merged
+
+
+def _chain_versions(account_id: int, batch: int) -> Iterator[ItemVersion]:
+    last = 0
+    while True:
+        chunk = list(
+            ItemVersion.objects.filter(account_id=account_id, seq__gt=last)
+            .select_related("item")
+            .order_by("seq")[:batch]
+        )
+        if not chunk:
+            return
+        attachments: dict[int, list[VersionMedia]] = {}
+        for row in VersionMedia.objects.filter(version__in=[v.pk for v in chunk]).select_related(
+            "media", "caption"
+        ):
+            attachments.setdefault(row.version_id, []).append(row)
+        for version in chunk:
+            version._attachments = attachments.get(version.pk, [])  # type: ignore[attr-defined]
+            yield version
+        last = chunk[-1].seq
+
+
+def _chain_events(account_id: int, batch: int) -> Iterator[ItemEvent]:
+    yield from (
+        ItemEvent.objects.filter(account_id=account_id)
+        .select_related("item")
+        .order_by("seq")
+        .iterator(chunk_size=batch)
+    )

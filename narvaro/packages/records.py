@@ -12,11 +12,10 @@ Schemas in `narvaro/packages/schema/` define it.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +32,7 @@ from narvaro.archive.capture import (
 )
 from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_entry
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
+from narvaro.archive.selectors import chain_entries
 from narvaro.channels.models import Account
 from narvaro.packages.models import RestoredChainEntry
 
@@ -177,49 +177,6 @@ def payload_file_name(key_dir: str, version: ItemVersion, seq: int) -> str:
     raw = (version.raw_payload or "").lstrip()
     suffix = ".json" if raw[:1] in ("{", "[") else ".txt"
     return f"payloads/{key_dir}/{seq:010d}{suffix}"
-
-
-def _attachments(version_ids: list[int]) -> dict[int, list[VersionMedia]]:
-    rows: dict[int, list[VersionMedia]] = {}
-    for row in VersionMedia.objects.filter(version_id__in=version_ids).select_related(
-        "media", "caption"
-    ):
-        rows.setdefault(row.version_id, []).append(row)
-    return rows
-
-
-def _versions(account_id: int, batch: int = 1000) -> Iterator[ItemVersion]:
-    last = 0
-    while True:
-        chunk = list(
-            ItemVersion.objects.filter(account_id=account_id, seq__gt=last)
-            .select_related("item")
-            .order_by("seq")[:batch]
-        )
-        if not chunk:
-            return
-        attachments = _attachments([v.pk for v in chunk])
-        for version in chunk:
-            version._attachments = attachments.get(version.pk, [])  # type: ignore[attr-defined]
-            yield version
-        last = chunk[-1].seq
-
-
-def _events(account_id: int) -> Iterator[ItemEvent]:
-    yield from (
-        ItemEvent.objects.filter(account_id=account_id)
-        .select_related("item")
-        .order_by("seq")
-        .iterator(chunk_size=1000)
-    )
-
-
-def chain_entries(account_id: int) -> Iterator[ItemVersion | ItemEvent]:
-    """An account's versions and events in chain order, read in chunks."""
-    merged: Iterator[ItemVersion | ItemEvent] = heapq.merge(  # type: ignore[assignment]
-        _versions(account_id), _events(account_id), key=lambda entry: entry.seq
-    )
-    return merged
 
 
 def _disposed_version_ids(account_id: int) -> set[int]:
