@@ -141,6 +141,8 @@ class Delivery(models.Model):
 
     # Statuses of a stage whose files are still to come.
     PENDING = frozenset({Status.QUEUED, Status.RENDERING})
+    # A stage rendering for longer than this lost its worker (a restart): it may be retried.
+    STALE_AFTER = dt.timedelta(minutes=30)
 
     request = models.ForeignKey(RecordsRequest, on_delete=models.PROTECT, related_name="deliveries")
     number = models.PositiveIntegerField(_("stage"))
@@ -154,6 +156,7 @@ class Delivery(models.Model):
     )
     error = models.TextField(_("error"), blank=True)
     rendered_at = models.DateTimeField(_("files made"), null=True, blank=True)
+    render_started_at = models.DateTimeField(_("rendering started"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -165,6 +168,19 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return _("Delivery %(number)s") % {"number": self.number}
+
+    @property
+    def stalled(self) -> bool:
+        """Rendering for longer than any render takes: its worker has stopped."""
+        return (
+            self.status == self.Status.RENDERING
+            and self.render_started_at is not None
+            and timezone.now() - self.render_started_at > self.STALE_AFTER
+        )
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == self.Status.FAILED or self.stalled
 
 
 class RequestItem(models.Model):

@@ -128,7 +128,7 @@ def get_delivery_for_user(user: User, request_pk: int, number: int) -> Delivery:
 
 def deliveries_state(deliveries: list[Delivery]) -> str:
     """A short token of the deliveries' statuses: the page's poll swaps only when it changes."""
-    return ",".join(f"{d.number}:{d.status}" for d in deliveries)
+    return ",".join(f"{d.number}:{'stalled' if d.stalled else d.status}" for d in deliveries)
 
 
 def request_items(records_request: RecordsRequest) -> QuerySet[RequestItem]:

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -650,7 +650,7 @@ def delivery_render(*, delivery_id: int) -> Delivery:
     marks the stage `failed` with the error and leaves no file behind.
     """
     claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
-        status=Delivery.Status.RENDERING, error=""
+        status=Delivery.Status.RENDERING, error="", render_started_at=timezone.now()
     )
     delivery = Delivery.objects.select_related("request", "created_by").get(pk=delivery_id)
     if not claimed:
@@ -701,10 +701,20 @@ def delivery_render(*, delivery_id: int) -> Delivery:
 def delivery_retry(
     *, actor: User, delivery: Delivery, request: HttpRequest | None = None
 ) -> Delivery:
-    """Queue a failed delivery again, with the same records (logged)."""
+    """Queue a failed delivery again, with the same records (logged).
+
+    A stage left `rendering` for longer than `Delivery.STALE_AFTER` lost its worker (e.g. a
+    restart) and may be retried too; a running render is never started twice.
+    """
     _require_open(delivery.request)
-    requeued = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
-        status=Delivery.Status.QUEUED, error=""
+    stale = Q(
+        status=Delivery.Status.RENDERING,
+        render_started_at__lt=timezone.now() - Delivery.STALE_AFTER,
+    )
+    requeued = (
+        Delivery.objects.filter(pk=delivery.pk)
+        .filter(Q(status=Delivery.Status.FAILED) | stale)
+        .update(status=Delivery.Status.QUEUED, error="")
     )
     if not requeued:
         raise ValidationError(_("Only a failed delivery can be made again."))

@@ -446,6 +446,33 @@ class CompileAndDeliverTests(ArchiveFixture):
         self.assertEqual(delivery.files.count(), 1)
         self.assertEqual(AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count(), 1)
 
+    def test_a_stage_whose_worker_stopped_mid_render_can_be_retried_after_a_while(self) -> None:
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e2 = records_request.items.get(item__remote_id="e2")
+        services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
+        with self.captureOnCommitCallbacks():  # the task is never run: the worker died
+            delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+        started = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.RENDERING, render_started_at=started
+        )
+        delivery.refresh_from_db()
+        with time_machine.travel(started + dt.timedelta(minutes=10), tick=False):
+            self.assertFalse(delivery.retryable)  # still plausibly running: never twice
+            with self.assertRaisesMessage(ValidationError, "Only a failed delivery"):
+                services.delivery_retry(actor=self.rita, delivery=delivery)
+        with time_machine.travel(started + dt.timedelta(minutes=31), tick=False):
+            self.assertTrue(delivery.stalled)
+            page = self.client_for(self.rita).get(records_request.get_absolute_url())
+            self.assertContains(page, "the worker has probably stopped")
+            self.assertContains(page, "Make delivery 1 again")
+            with self.captureOnCommitCallbacks(execute=True):
+                services.delivery_retry(actor=self.rita, delivery=delivery)
+        delivery.refresh_from_db()
+        self.assertEqual(delivery.status, Delivery.Status.READY)
+        self.assertEqual(delivery.files.count(), 1)
+
 
 class ManyPeopleTests(NarvaroTestCase):
     def test_a_request_covering_many_people_counts_them(self) -> None:
