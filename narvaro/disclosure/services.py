@@ -649,12 +649,17 @@ def delivery_render(*, delivery_id: int) -> Delivery:
     `ready` status and the export in the audit log are written in one transaction. A failure
     marks the stage `failed` with the error and leaves no file behind.
     """
+    started = timezone.now()
     claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
-        status=Delivery.Status.RENDERING, error="", render_started_at=timezone.now()
+        status=Delivery.Status.RENDERING, error="", render_started_at=started
     )
     delivery = Delivery.objects.select_related("request", "created_by").get(pk=delivery_id)
     if not claimed:
         return delivery
+    # Still this run's stage (not re-queued as stalled and taken by another run meanwhile).
+    ours = Delivery.objects.filter(
+        pk=delivery_id, status=Delivery.Status.RENDERING, render_started_at=started
+    )
     stored: list[str] = []
     try:
         decided = list(
@@ -667,6 +672,8 @@ def delivery_render(*, delivery_id: int) -> Delivery:
         with translation.override(delivery.language):
             made = _render_files(delivery, decided, released, spans)
         with transaction.atomic():
+            if not ours.select_for_update().exists():
+                return delivery  # another run owns the stage now; store nothing
             files = []
             for kind, content, content_type in made:
                 delivery_file = _store(delivery, kind, content, content_type)
@@ -690,9 +697,7 @@ def delivery_render(*, delivery_id: int) -> Delivery:
         logger.exception("delivery %s of request %s failed", delivery.number, delivery.request_id)
         for name in stored:
             default_storage.delete(name)
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        ours.update(status=Delivery.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
         delivery.refresh_from_db()
     return delivery
 
