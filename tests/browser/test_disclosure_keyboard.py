@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page
 from narvaro.archive.capture import CaptureInput
 from narvaro.archive.services import capture_batch
 from narvaro.core.models import User
+from narvaro.disclosure import services
 from narvaro.disclosure.models import DeliveryFile, RecordsRequest, Redaction
 from narvaro.lib.testing import make_person
 from tests.browser.support import (
@@ -107,6 +108,17 @@ def test_a_registrar_answers_a_request_with_the_keyboard(page: Page, cast: Cast)
 
     page.goto(records_request.get_absolute_url())
     follow_link(page, "main form[action$='/deliveries/'] button[type=submit]")
+    # The delivery is queued for the worker; the page says so and polls until it is ready.
+    delivery = records_request.deliveries.get()
+    assert delivery.status == "queued"
+    page.wait_for_selector("main [aria-live=polite] #deliveries-list[hx-trigger]")
+    assert "Väntar på att skapas" in page.inner_text("main #deliveries-list")
+    button = "main form[action$='/deliveries/'] button[type=submit]"
+    page.focus(button)
+    services.delivery_render(delivery_id=delivery.pk)  # the worker's task
+    page.wait_for_selector("main a[href$='/deliveries/1/printout/']", timeout=15_000)
+    assert page.evaluate("(s) => document.activeElement.matches(s)", button)  # focus stays
+    assert page.locator("main #deliveries-list[hx-trigger]").count() == 0  # polling stopped
     kinds = set(
         DeliveryFile.objects.filter(delivery__request=records_request).values_list(
             "kind", flat=True
