@@ -69,7 +69,7 @@ def run(*args: str) -> Any:
 
 def connect(m: MastodonServer, token: str = "alice_token") -> Connection:
     make_unit("kultur") if not _unit_exists("kultur") else None
-    ref = run("connect", "mastodon", m.url, "--token", token, "--unit", "kultur", "--json")
+    ref = run("connect", "mastodon", m.url, f"--token={token}", "--unit", "kultur", "--json")
     assert ref == {"account": "mastodon:@alice@mock.local"}
     return Connection.objects.select_related("account").get(account__handle="@alice@mock.local")
 
@@ -305,7 +305,7 @@ def test_revoked_token_is_flagged_at_once_and_reconnect_keeps_history(
     assert harvest_run(connection).status == "reconnect_needed"
 
     token = mastodon.new_token("alice")
-    run("connect", "mastodon", mastodon.url, "--token", token, "--json")
+    run("connect", "mastodon", mastodon.url, f"--token={token}", "--json")
     connection.refresh_from_db()
     assert connection.status == Connection.Status.ACTIVE
     assert AuditEvent.objects.filter(summary="platform token replaced (reconnect)").exists()

@@ -52,7 +52,11 @@ class Command(OneLineErrorsMixin, BaseCommand):
         connect = verbs.add_parser("connect", help="connect an account (checks the credentials)")
         connect.add_argument("platform", choices=supported_platforms())
         connect.add_argument("url", help="Mastodon instance or Bluesky PDS address")
-        connect.add_argument("--token", help="Mastodon access token (- reads standard input)")
+        connect.add_argument(
+            "--token",
+            help="Mastodon access token (- reads standard input; a token that starts with - "
+            "is written --token=VALUE)",
+        )
         connect.add_argument(
             "--oauth",
             action="store_true",
