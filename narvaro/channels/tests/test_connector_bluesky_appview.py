@@ -16,6 +16,7 @@ import requests
 
 from narvaro.archive.models import Item
 from narvaro.channels import actions
+from narvaro.channels.connectors.base import ActionRefused
 from narvaro.channels.connectors.bluesky import BlueskyConnector
 from narvaro.channels.models import PlatformAction
 from narvaro.channels.tests.bluesky_pds import LocalPds, PdsAccount
@@ -142,11 +143,18 @@ def test_profile_search_and_report_through_the_appview(bluesky_network: LocalPds
         base_url=net.url,
         credentials={"handle": alice.handle, "app_password": net.app_password(alice)},
     )
+    # The AppView indexes the new account and its profile record a moment later: until then
+    # it answers "Profile not found" (refused), then a profile without the display name.
     deadline = time.monotonic() + 60
     while True:
-        profile = connector.fetch_profile(troll.handle)
-        if profile.display_name or time.monotonic() > deadline:
-            break
+        try:
+            profile = connector.fetch_profile(troll.handle)
+        except ActionRefused:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if profile.display_name or time.monotonic() > deadline:
+                break
         time.sleep(0.5)
     assert (profile.handle, profile.platform_id) == (troll.handle, troll.did)
     assert profile.display_name == "Skatteverket (officiellt)"
