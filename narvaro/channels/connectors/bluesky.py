@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -82,6 +81,7 @@ from narvaro.channels.importers.bluesky import (
     BlueskyRepoImporter,
     parse_datetime,
 )
+from narvaro.channels.importers.bluesky import record_capture as import_record_capture
 
 T = TypeVar("T")
 
@@ -164,11 +164,9 @@ def record_capture(
     _, collection, rkey = split_uri(uri)
     if collection not in (POST, REPOST):
         return None
-    importer = BlueskyRepoImporter(Path(os.devnull), account_handle=handle)
-    # The importer's own mapping, reused rather than copied (it has no public per-record form).
-    importer._did = did
-    # `_capture` reads the CID only through `cid_str`, which takes the string form too.
-    return importer._capture(collection, rkey, cast(Any, cid), record)
+    return import_record_capture(
+        did=did, handle=handle, collection=collection, rkey=rkey, cid=cid, record=record
+    )
 
 
 _SHORT = {POST: "p", REPOST: "r"}

@@ -278,6 +278,47 @@ def _uri_at(record: dict[str, Any], *path: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def record_capture(
+    *, did: str, handle: str, collection: str, rkey: str, cid: str, record: dict[str, Any]
+) -> CaptureInput:
+    """A post, reply or repost record of `did`'s repository as the archive's capture.
+
+    The one mapping of a Bluesky record: the repository importer and the live connector both
+    use it, so an imported `repo.car` and a harvest store the same items.
+    """
+    uri = f"at://{did}/{collection}/{rkey}"
+    payload = json.dumps(
+        {"uri": uri, "cid": cid, "value": record},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    common: dict[str, Any] = {
+        "platform": "bluesky",
+        "remote_id": uri,
+        "direction": "drawn_up",
+        "raw_payload": payload,
+        "author_handle": handle,
+        "author_platform_id": did,
+        "created_at": parse_datetime(record.get("createdAt")),
+    }
+    if collection == REPOST:
+        # A repost says nothing itself; the reposted post is what it refers to.
+        return CaptureInput(
+            kind="share", text="", parent_remote_id=_uri_at(record, "subject", "uri"), **common
+        )
+    text = record.get("text")
+    reply = record.get("reply")
+    return CaptureInput(
+        kind="reply" if isinstance(reply, dict) else "post",
+        text=text if isinstance(text, str) else "",
+        parent_remote_id=_uri_at(record, "reply", "parent", "uri"),
+        thread_remote_id=_uri_at(record, "reply", "root", "uri"),
+        permalink=f"https://bsky.app/profile/{did}/post/{rkey}",
+        media=_media(record.get("embed")),
+        **common,
+    )
+
+
 class BlueskyRepoImporter(Importer):
     """A repository export (.car): the account's own posts, replies and reposts."""
 
@@ -539,34 +580,11 @@ class BlueskyRepoImporter(Importer):
     def _capture(
         self, collection: str, rkey: str, cid: bytes, record: dict[str, Any]
     ) -> CaptureInput:
-        uri = f"at://{self._did}/{collection}/{rkey}"
-        payload = json.dumps(
-            {"uri": uri, "cid": cid_str(cid), "value": record},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        common: dict[str, Any] = {
-            "platform": self.platform,
-            "remote_id": uri,
-            "direction": "drawn_up",
-            "raw_payload": payload,
-            "author_handle": self.account_handle,
-            "author_platform_id": self._did,
-            "created_at": parse_datetime(record.get("createdAt")),
-        }
-        if collection == REPOST:
-            # A repost says nothing itself; the reposted post is what it refers to.
-            return CaptureInput(
-                kind="share", text="", parent_remote_id=_uri_at(record, "subject", "uri"), **common
-            )
-        text = record.get("text")
-        reply = record.get("reply")
-        return CaptureInput(
-            kind="reply" if isinstance(reply, dict) else "post",
-            text=text if isinstance(text, str) else "",
-            parent_remote_id=_uri_at(record, "reply", "parent", "uri"),
-            thread_remote_id=_uri_at(record, "reply", "root", "uri"),
-            permalink=f"https://bsky.app/profile/{self._did}/post/{rkey}",
-            media=_media(record.get("embed")),
-            **common,
+        return record_capture(
+            did=self._did,
+            handle=self.account_handle,
+            collection=collection,
+            rkey=rkey,
+            cid=cid_str(cid),
+            record=record,
         )
