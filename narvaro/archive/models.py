@@ -270,3 +270,20 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return str(self.item_id)
+
+
+class FeedCursor(models.Model):
+    """How far an app deriving from the archive has read it (see `archive.feed`).
+
+    Not part of the chained archive: a cursor set back to 0 makes its consumer derive again.
+    """
+
+    consumer = models.CharField(_("consumer"), max_length=50, unique=True)
+    position = models.PositiveBigIntegerField(_("last item handled"), default=0)
+
+    class Meta:
+        verbose_name = _("feed cursor")
+        verbose_name_plural = _("feed cursors")
+
+    def __str__(self) -> str:
+        return f"{self.consumer}: {self.position}"

@@ -567,7 +567,20 @@ def capture_batch(
         changed = {version.item_id for version, _ in versions} - new_ids
         if changed:
             search_index_update(item_ids=changed)
+        if new_ids or result.events:
+            _announce_after_commit(account_id, sorted(new_ids), result.events, source)
     return result
+
+
+def _announce_after_commit(account_id: int, item_ids: list[int], events: int, source: str) -> None:
+    """Tell the deriving apps (inbox, radar, moderation) once the batch is committed."""
+    from narvaro.archive.signals import items_captured
+
+    transaction.on_commit(
+        lambda: items_captured.send(
+            sender=Item, account_id=account_id, item_ids=item_ids, event_count=events, source=source
+        )
+    )
 
 
 def _store_events(
