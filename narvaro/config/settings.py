@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "narvaro.organisation",
     "narvaro.channels",
     "narvaro.archive",
+    "narvaro.inbox",
     "narvaro.retention",
     "narvaro.disclosure",
     "narvaro.packages",
@@ -286,11 +287,20 @@ NARVARO_HARVEST_INTERVAL = env_int("NARVARO_HARVEST_INTERVAL", 300)
 if NARVARO_HARVEST_INTERVAL < 30:
     raise ImproperlyConfigured("NARVARO_HARVEST_INTERVAL must be at least 30 (seconds)")
 NARVARO_BLUESKY_NOTIFICATIONS = env_bool("NARVARO_BLUESKY_NOTIFICATIONS", True)
+# Whether `narvaro channels stream` may hold the Mastodon user streams open (near-real-time capture;
+# the scheduled harvests stay the fallback).
+NARVARO_MASTODON_STREAMING = env_bool("NARVARO_MASTODON_STREAMING", False)
 
 # The records search page counts matches exactly up to this many, then says "more than".
 NARVARO_RESULT_COUNT_CAP = env_int("NARVARO_RESULT_COUNT_CAP", 10_000)
 if NARVARO_RESULT_COUNT_CAP < 1:
     raise ImproperlyConfigured("NARVARO_RESULT_COUNT_CAP must be 1 or more")
+
+# The inbox: an item already this many days old when captured (an import of history) opens a
+# closed conversation instead of a new one, so importing a year of replies does not flood it.
+NARVARO_INBOX_HISTORY_DAYS = env_int("NARVARO_INBOX_HISTORY_DAYS", 14)
+if NARVARO_INBOX_HISTORY_DAYS < 0:
+    raise ImproperlyConfigured("NARVARO_INBOX_HISTORY_DAYS must be 0 or more")
 
 # A strict Content Security Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

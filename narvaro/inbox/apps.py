@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InboxConfig(AppConfig):
+    name = "narvaro.inbox"
+    label = "inbox"
+    verbose_name = _("Inbox")
+
+    def ready(self) -> None:
+        import datetime as dt
+
+        from narvaro.archive.signals import items_captured
+        from narvaro.core.scheduler import register_periodic
+        from narvaro.inbox import receivers
+
+        items_captured.connect(receivers.derive_after_capture, dispatch_uid="inbox-derive")
+        # The catch-up: whatever a missed signal left behind is derived within a minute.
+        register_periodic(
+            "inbox-derive", "narvaro.inbox.tasks.inbox_derive", dt.timedelta(minutes=1)
+        )

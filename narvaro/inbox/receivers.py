@@ -1,0 +1,14 @@
+"""The inbox's receivers of archive signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def derive_after_capture(sender: object, *, item_ids: list[int], **kwargs: Any) -> None:
+    """New items in the archive: derive their conversations in the background."""
+    if not item_ids:
+        return
+    from narvaro.inbox.tasks import inbox_derive
+
+    inbox_derive.enqueue()
