@@ -28,6 +28,22 @@ from django.utils.translation import gettext as _
 
 from narvaro.archive.capture import iso
 from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
+from narvaro.core.audit_summaries import (
+    DELIVERY_FILE_DOWNLOADED,
+    DELIVERY_MADE,
+    DELIVERY_RETRIED,
+    REDACTION_ACCEPTED,
+    REDACTION_ADDED,
+    REDACTION_REJECTED,
+    REQUEST_CLOSED,
+    REQUEST_DECISION,
+    REQUEST_HANDED_OVER,
+    REQUEST_RECEIVED,
+    REQUEST_RECORD_REMOVED,
+    REQUEST_RECORDS_COMPILED,
+    WORKING_COPY_PRINTED,
+    audit_summary,
+)
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.disclosure.detection import find_personal_data
@@ -73,7 +89,7 @@ def request_create(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=records_request,
-        summary=f"request for public records received {iso(records_request.received_at)}",
+        summary=audit_summary(REQUEST_RECEIVED, received_at=iso(records_request.received_at)),
         changes={
             "channel": records_request.channel,
             "anonymous": not records_request.requester_name,
@@ -101,7 +117,7 @@ def request_close(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
         target=records_request,
-        summary="request closed",
+        summary=audit_summary(REQUEST_CLOSED),
         request=request,
     )
     return records_request
@@ -129,7 +145,7 @@ def request_reassign(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=records_request,
-        summary="request handed over",
+        summary=audit_summary(REQUEST_HANDED_OVER),
         changes={"handler": [before, str(handler)]},
         request=request,
     )
@@ -188,7 +204,7 @@ def request_items_add(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=records_request,
-        summary=f"{len(new_ids)} records compiled into the request",
+        summary=audit_summary(REQUEST_RECORDS_COMPILED, count=len(new_ids)),
         changes={"added": new_ids, "suggested_redactions": len(suggestions)},
         request=request,
     )
@@ -209,7 +225,7 @@ def request_item_remove(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=request_item.request,
-        summary="record taken out of the request",
+        summary=audit_summary(REQUEST_RECORD_REMOVED),
         changes={"removed": request_item.item_id},
         request=request,
     )
@@ -250,7 +266,9 @@ def request_item_decide(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=request_item.request,
-        summary=f"decision on record {request_item.item_id}: {decision or 'undecided'}",
+        summary=audit_summary(
+            REQUEST_DECISION, item=request_item.item_id, decision=decision or "undecided"
+        ),
         changes={
             "item": request_item.item_id,
             "decision": decision,
@@ -262,14 +280,15 @@ def request_item_decide(
 
 
 def _log_redaction(
-    actor: User, redaction: Redaction, what: str, request: HttpRequest | None
+    actor: User, redaction: Redaction, message: str, request: HttpRequest | None
 ) -> None:
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=redaction.request_item.request,
-        summary=f"redaction {what}: version {redaction.version_id} "
-        f"characters {redaction.start}-{redaction.end}",
+        summary=audit_summary(
+            message, version_id=redaction.version_id, start=redaction.start, end=redaction.end
+        ),
         changes={
             "item": redaction.request_item.item_id,
             "version": redaction.version_id,
@@ -304,7 +323,7 @@ def redaction_review(
     redaction.reviewed_at = timezone.now()
     redaction.full_clean()
     redaction.save()
-    _log_redaction(actor, redaction, "accepted" if accept else "rejected", request)
+    _log_redaction(actor, redaction, REDACTION_ACCEPTED if accept else REDACTION_REJECTED, request)
     return redaction
 
 
@@ -346,21 +365,26 @@ def redaction_add(
                 "reviewed_at": timezone.now(),
             },
         )
-        _log_redaction(actor, redaction, "added", request)
+        _log_redaction(actor, redaction, REDACTION_ADDED, request)
         made.append(redaction)
         at = source.find(text, at + len(text))
     return made
 
 
 def request_view_log(
-    *, actor: User, records_request: RecordsRequest, what: str, request: HttpRequest | None = None
+    *,
+    actor: User,
+    records_request: RecordsRequest,
+    message: str,
+    request: HttpRequest | None = None,
+    **values: Any,
 ) -> None:
-    """Log that `actor` looked at a request's records (R37)."""
+    """Log that `actor` looked at a request's records (R37); `message` from audit_summaries."""
     audit_record(
         actor=actor,
         action=AuditEvent.Action.VIEW,
         target=records_request,
-        summary=what,
+        summary=audit_summary(message, **values),
         request=request,
     )
 
@@ -372,7 +396,11 @@ def delivery_file_open_log(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         target=delivery_file.delivery.request,
-        summary=f"delivery {delivery_file.delivery.number} {delivery_file.kind} downloaded",
+        summary=audit_summary(
+            DELIVERY_FILE_DOWNLOADED,
+            number=delivery_file.delivery.number,
+            file_kind=delivery_file.kind,
+        ),
         changes={"sha256": delivery_file.sha256},
         request=request,
     )
@@ -686,8 +714,12 @@ def delivery_render(*, delivery_id: int) -> Delivery:
                 actor=delivery.created_by,
                 action=AuditEvent.Action.EXPORT,
                 target=delivery.request,
-                summary=f"delivery {delivery.number}: {len(released)} released, "
-                f"{len(decided) - len(released)} withheld",
+                summary=audit_summary(
+                    DELIVERY_MADE,
+                    number=delivery.number,
+                    released=len(released),
+                    withheld=len(decided) - len(released),
+                ),
                 changes={
                     "items": [ri.item_id for ri in decided],
                     "files": {f.kind: f.sha256 for f in files},
@@ -728,7 +760,7 @@ def delivery_retry(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
         target=delivery.request,
-        summary=f"delivery {delivery.number} queued again after a failure",
+        summary=audit_summary(DELIVERY_RETRIED, number=delivery.number),
         request=request,
     )
     _enqueue_render(delivery)
@@ -764,7 +796,7 @@ def request_printout(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         target=records_request,
-        summary=f"working copy of the request printed via {via}",
+        summary=audit_summary(WORKING_COPY_PRINTED, via=via),
         changes={"items": [ri.item_id for ri in request_items], "pdf_a": pdf_a},
     )
     return pdf

@@ -19,6 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from narvaro.archive.forms import RecordFilterForm
+from narvaro.core.audit_summaries import (
+    REQUEST_ARCHIVE_SEARCHED,
+    REQUEST_RECORD_REVIEWED,
+    REQUEST_VIEWED,
+)
 from narvaro.disclosure import selectors, services
 from narvaro.disclosure.forms import (
     DecisionForm,
@@ -87,7 +92,7 @@ def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A request: its clock, its records and their decisions, and its deliveries (logged)."""
     records_request = selectors.get_request_for_user(request.user, pk)
     services.request_view_log(
-        actor=request.user, records_request=records_request, what="request viewed", request=request
+        actor=request.user, records_request=records_request, message=REQUEST_VIEWED, request=request
     )
     context = {
         **_deliveries_context(records_request),
@@ -111,7 +116,7 @@ def request_compile(request: AuthedRequest, pk: int) -> HttpResponse:
     candidates = selectors.compile_candidates(request.user, records_request, **filters)
     if filters:
         services.request_view_log(
-            actor=request.user, records_request=records_request, what="archive searched",
+            actor=request.user, records_request=records_request, message=REQUEST_ARCHIVE_SEARCHED,
             request=request,
         )  # fmt: skip
     context = {
@@ -158,7 +163,7 @@ def request_item_detail(request: AuthedRequest, pk: int, item_pk: int) -> HttpRe
     review = selectors.request_item_review(request.user, request_item)
     services.request_view_log(
         actor=request.user, records_request=request_item.request,
-        what=f"record {item_pk} reviewed", request=request,
+        message=REQUEST_RECORD_REVIEWED, item=item_pk, request=request,
     )  # fmt: skip
     context = {
         "records_request": request_item.request,

@@ -46,6 +46,7 @@ from narvaro.archive.models import ChainHead, Item
 from narvaro.archive.services import BatchResult, capture_batch
 from narvaro.channels.models import Account
 from narvaro.channels.services import account_create
+from narvaro.core.audit_summaries import PACKAGE_RESTORED, audit_summary
 from narvaro.core.models import AuditEvent
 from narvaro.core.services import audit_record
 from narvaro.organisation.models import Unit
@@ -411,7 +412,7 @@ class PackageRestorer:
                 action=AuditEvent.Action.IMPORT,
                 target=account,
                 unit_id=account.unit_id,
-                summary=f"archive package restored from {package}",
+                summary=audit_summary(PACKAGE_RESTORED, path=package),
                 changes={"account": key, "entries": result.entries},
             )
         return result

@@ -18,6 +18,13 @@ from django.utils import timezone
 
 from narvaro.archive.models import ChainHead
 from narvaro.channels.models import Account
+from narvaro.core.audit_summaries import (
+    PACKAGE_DOWNLOADED,
+    PACKAGE_EXPORTED,
+    SNAPSHOT_MADE,
+    SNAPSHOT_REQUESTED,
+    audit_summary,
+)
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.organisation.models import Unit
@@ -108,9 +115,12 @@ def _finish(
         action=AuditEvent.Action.EXPORT,
         target=export,
         unit_id=export.account.unit_id if export.account else export.unit_id,
-        summary=(
-            f"{export.kind} package exported: {built.records.items} items, "
-            f"{built.records.versions} versions, {built.records.events} events"
+        summary=audit_summary(
+            PACKAGE_EXPORTED,
+            package_kind=export.kind,
+            items=built.records.items,
+            versions=built.records.versions,
+            events=built.records.events,
         ),
         changes={
             "accounts": sorted(built.records.heads),
@@ -269,7 +279,7 @@ def account_snapshot_request(*, actor: User, account: Account) -> None:
         action=AuditEvent.Action.EXPORT,
         target=account,
         unit_id=account.unit_id,
-        summary="account snapshot requested",
+        summary=audit_summary(SNAPSHOT_REQUESTED),
     )
     transaction.on_commit(lambda: account_snapshot_build_task.enqueue(account.pk, actor.pk))
 
@@ -283,7 +293,7 @@ def package_download_log(
         action=AuditEvent.Action.EXPORT,
         target=export,
         unit_id=export.account.unit_id if export.account else export.unit_id,
-        summary=f"{export.kind} package downloaded",
+        summary=audit_summary(PACKAGE_DOWNLOADED, package_kind=export.kind),
         changes={"sha256": export.sha256},
         request=request,
     )
@@ -326,7 +336,7 @@ def account_snapshot_make(
             action=AuditEvent.Action.CREATE,
             target=account,
             unit_id=account.unit_id,
-            summary="account snapshot made",
+            summary=audit_summary(SNAPSHOT_MADE),
             changes={"export": export.pk, "chain_seq": snapshot.chain_seq, "files": files},
             request=request,
         )

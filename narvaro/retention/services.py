@@ -22,6 +22,22 @@ from narvaro.archive.capture import iso
 from narvaro.archive.events import actor_label, item_event_record, versions_dispose
 from narvaro.archive.models import Item, ItemEvent, ItemVersion
 from narvaro.channels.models import Account
+from narvaro.core.audit_summaries import (
+    DISPOSAL_COMMITTED,
+    DISPOSAL_RUN_VIEWED,
+    DRY_RUN_MADE,
+    ERASURE_DECIDED,
+    ERASURE_RECORDED,
+    HOLD_PLACED,
+    HOLD_RELEASED,
+    REGISTERED,
+    REGISTRY_ENTRY_VIEWED,
+    REGISTRY_EXPORTED,
+    RULE_CREATED,
+    RULE_DEACTIVATED,
+    SECRECY_LIFTED,
+    audit_summary,
+)
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.organisation.models import Unit
@@ -93,8 +109,13 @@ def rule_create(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=rule,
-        summary=f"retention rule {rule.name} created ({rule.record_class}, "
-        f"{rule.period_days} days, decision {rule.decision_reference})",
+        summary=audit_summary(
+            RULE_CREATED,
+            rule=rule.name,
+            record_class=rule.record_class,
+            days=rule.period_days,
+            decision_ref=rule.decision_reference,
+        ),
         request=request,
     )
     return rule
@@ -112,7 +133,7 @@ def rule_deactivate(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             target=rule,
-            summary=f"retention rule {rule.name} deactivated",
+            summary=audit_summary(RULE_DEACTIVATED, rule=rule.name),
             changes={"active": [True, False]},
             request=request,
         )
@@ -163,7 +184,7 @@ def disposal_run_create(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=run,
-        summary=f"disposal dry run of rule {rule.name}: {len(versions)} item(s) listed",
+        summary=audit_summary(DRY_RUN_MADE, rule=rule.name, count=len(versions)),
         request=request,
     )
     return run
@@ -217,7 +238,7 @@ def disposal_run_view_log(
         actor=actor,
         action=AuditEvent.Action.VIEW,
         target=run,
-        summary=f"disposal run {run.pk} viewed",
+        summary=audit_summary(DISPOSAL_RUN_VIEWED, run=run.pk),
         request=request,
     )
 
@@ -232,7 +253,7 @@ def registry_entry_view_log(
         action=AuditEvent.Action.VIEW,
         target=entry,
         unit_id=entry.item.account.unit_id,
-        summary=f"registry entry {entry.case_number or entry.pk} viewed",
+        summary=audit_summary(REGISTRY_ENTRY_VIEWED, entry=entry.case_number or entry.pk),
         request=request,
     )
 
@@ -324,8 +345,13 @@ def disposal_run_commit(
             actor=actor,
             action=AuditEvent.Action.DELETE,
             target=run,
-            summary=f"disposal (gallring) under {rule.decision_reference}: {disposed} version(s) "
-            f"of {len(entries) - skipped} item(s) disposed of, {skipped} skipped",
+            summary=audit_summary(
+                DISPOSAL_COMMITTED,
+                decision_ref=rule.decision_reference,
+                versions=disposed,
+                items=len(entries) - skipped,
+                skipped=skipped,
+            ),
             request=request,
         )
     return run
@@ -377,7 +403,9 @@ def hold_place(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=hold,
-        summary=f"legal hold placed: {hold.kind} on {hold.scope} {hold.covers_label}",
+        summary=audit_summary(
+            HOLD_PLACED, hold_kind=hold.kind, hold_scope=hold.scope, covers=hold.covers_label
+        ),
         request=request,
     )
     return hold
@@ -400,7 +428,7 @@ def hold_release(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=hold,
-        summary=f"legal hold released: {hold.covers_label}",
+        summary=audit_summary(HOLD_RELEASED, covers=hold.covers_label),
         request=request,
     )
     return hold
@@ -435,7 +463,7 @@ def erasure_request_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=erasure,
-        summary="erasure request recorded",
+        summary=audit_summary(ERASURE_RECORDED),
         request=request,
     )
     return erasure
@@ -471,7 +499,7 @@ def erasure_request_decide(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=erasure,
-        summary=f"erasure request decided: {decision}",
+        summary=audit_summary(ERASURE_DECIDED, erasure_decision=decision),
         changes={"decision": ["", decision]},
         request=request,
     )
@@ -547,7 +575,13 @@ def registry_flag(
             action=AuditEvent.Action.CREATE,
             target=entry,
             unit_id=item.account.unit_id,
-            summary=f"{item} registered as {kind} ({scope}), case {entry.case_number or '–'}",
+            summary=audit_summary(
+                REGISTERED,
+                item=item,
+                registry_kind=kind,
+                registry_scope=scope,
+                case=entry.case_number or "–",
+            ),
             request=request,
         )
     return entry
@@ -585,7 +619,7 @@ def registry_secrecy_lift(
             action=AuditEvent.Action.UPDATE,
             target=entry,
             unit_id=entry.item.account.unit_id,
-            summary=f"secrecy lifted for {entry.case_number}",
+            summary=audit_summary(SECRECY_LIFTED, case=entry.case_number),
             request=request,
         )
     return entry
@@ -644,7 +678,7 @@ def registry_export(
     audit_record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
-        summary=f"registry export ({via}): {len(entries)} entry(ies)",
+        summary=audit_summary(REGISTRY_EXPORTED, via=via, count=len(entries)),
         changes={"entries": [entry.pk for entry in entries], "via": via},
         request=request,
     )
