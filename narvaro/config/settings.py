@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "narvaro.organisation",
     "narvaro.channels",
     "narvaro.archive",
+    "narvaro.radar",
     "narvaro.inbox",
     "narvaro.retention",
     "narvaro.disclosure",
@@ -301,6 +302,35 @@ if NARVARO_RESULT_COUNT_CAP < 1:
 NARVARO_INBOX_HISTORY_DAYS = env_int("NARVARO_INBOX_HISTORY_DAYS", 14)
 if NARVARO_INBOX_HISTORY_DAYS < 0:
     raise ImproperlyConfigured("NARVARO_INBOX_HISTORY_DAYS must be 0 or more")
+
+# The critique radar (narvaro.radar): the statistical test's sensitivity (a p-value), the fewest
+# items (and critical items) an alert needs, the window observed, the history the expectation
+# comes from, how long a burst may pause and still be the same alert, and how often it runs.
+NARVARO_RADAR_SENSITIVITY = env_float("NARVARO_RADAR_SENSITIVITY", 0.001)
+if not 0 < NARVARO_RADAR_SENSITIVITY < 1:
+    raise ImproperlyConfigured("NARVARO_RADAR_SENSITIVITY must be between 0 and 1")
+NARVARO_RADAR_MIN_COUNT = env_int("NARVARO_RADAR_MIN_COUNT", 10)
+NARVARO_RADAR_MIN_CRITIQUE = env_int("NARVARO_RADAR_MIN_CRITIQUE", 5)
+NARVARO_RADAR_WINDOW_MINUTES = env_int("NARVARO_RADAR_WINDOW_MINUTES", 60)
+NARVARO_RADAR_HISTORY_WEEKS = env_int("NARVARO_RADAR_HISTORY_WEEKS", 8)
+NARVARO_RADAR_QUIET_HOURS = env_float("NARVARO_RADAR_QUIET_HOURS", 3.0)
+NARVARO_RADAR_EVALUATE_MINUTES = env_int("NARVARO_RADAR_EVALUATE_MINUTES", 10)
+for _name in (
+    "NARVARO_RADAR_MIN_COUNT",
+    "NARVARO_RADAR_MIN_CRITIQUE",
+    "NARVARO_RADAR_WINDOW_MINUTES",
+    "NARVARO_RADAR_HISTORY_WEEKS",
+    "NARVARO_RADAR_EVALUATE_MINUTES",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more")
+# The classifier trains once it has this many labels; a JSON file may replace the sensitive-data
+# keyword lists (R34); sensitive-data flags may also restrict access, like identity numbers do.
+NARVARO_RADAR_MIN_LABELS = env_int("NARVARO_RADAR_MIN_LABELS", 20)
+if NARVARO_RADAR_MIN_LABELS < 8:
+    raise ImproperlyConfigured("NARVARO_RADAR_MIN_LABELS must be 8 or more")
+NARVARO_RADAR_KEYWORDS_FILE = env.str("NARVARO_RADAR_KEYWORDS_FILE", default="")
+NARVARO_RADAR_RESTRICT_SENSITIVE = env_bool("NARVARO_RADAR_RESTRICT_SENSITIVE", False)
 
 # A strict Content Security Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

@@ -1,0 +1,233 @@
+"""Writes of the radar: classifying inbound items, staff labels, training, alerts.
+
+The inbox calls `items_classify` and `item_category_set`; the archive feed (`classify_feed`)
+classifies every inbound item once it is captured, whether or not the inbox asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from sklearn.pipeline import Pipeline
+
+from narvaro.archive.feed import feed_process
+from narvaro.archive.models import Direction, Item, ItemVersion
+from narvaro.core.models import AuditEvent, User
+from narvaro.core.services import audit_record
+from narvaro.organisation.roles import Capability
+from narvaro.organisation.selectors import unit_access
+from narvaro.radar import learning
+from narvaro.radar.models import Category, Classification, Label, ModelVersion
+from narvaro.radar.sensitive import IDENTITY_FLAGS, item_flags_of
+
+logger = logging.getLogger(__name__)
+
+FEED_CONSUMER = "radar"
+
+# The model in use, loaded once per process: (version id, signature, model).
+_loaded: dict[str, tuple[int, str, Pipeline | None]] = {}
+
+
+def _active_model() -> tuple[int | None, Pipeline | None]:
+    """The model in use and its version id; (None, None) while the rules decide."""
+    row = ModelVersion.objects.filter(active=True).values_list("pk", "signature").first()
+    if row is None:
+        return None, None
+    pk, signature = row
+    cached = _loaded.get("active")
+    if cached is None or cached[0] != pk or cached[1] != signature:
+        data = ModelVersion.objects.filter(pk=pk).values_list("model_bytes", flat=True).first()
+        model = learning.load(bytes(data), signature) if data else None
+        cached = (pk, signature, model)
+        _loaded["active"] = cached
+    return (pk, cached[2]) if cached[2] is not None else (None, None)
+
+
+def _latest_versions(item_ids: Iterable[int]) -> QuerySet[Any]:
+    latest = ItemVersion.objects.filter(item=OuterRef("pk")).order_by("-number")
+    return Item.objects.filter(pk__in=list(item_ids)).annotate(
+        latest_text=Subquery(latest.values("text")[:1]),
+        latest_number=Subquery(latest.values("number")[:1]),
+    )
+
+
+def _restricts(flags: list[str]) -> bool:
+    if any(flag in IDENTITY_FLAGS for flag in flags):
+        return True
+    return settings.NARVARO_RADAR_RESTRICT_SENSITIVE and bool(flags)
+
+
+def items_classify(item_ids: list[int]) -> dict[int, str]:
+    """The category of each inbound item of `item_ids`, classifying those not yet classified.
+
+    Idempotent: an item is classified once (a staff correction replaces its category through
+    `item_category_set`). Items that are not inbound (drawn up by us) or unknown are left out of
+    the answer. A fixed number of queries whatever the number of ids.
+    """
+    ids = set(item_ids)
+    if not ids:
+        return {}
+    known = dict(Classification.objects.filter(item_id__in=ids).values_list("item_id", "category"))
+    todo = ids - known.keys()
+    if todo:
+        rows = list(
+            _latest_versions(todo)
+            .filter(direction=Direction.RECEIVED)
+            .values_list(
+                "pk", "account_id", "created_at", "first_seen_at", "latest_text", "latest_number"
+            )
+        )
+        if rows:
+            version_id, model = _active_model()
+            texts = [row[4] or "" for row in rows]
+            readings = learning.read(texts, model)
+            now = timezone.now()
+            created = []
+            for row, text, reading in zip(rows, texts, readings, strict=True):
+                flags = item_flags_of(text)
+                created.append(
+                    Classification(
+                        item_id=row[0],
+                        account_id=row[1],
+                        at=row[2] or row[3],
+                        category=reading.category,
+                        source=reading.source,
+                        model_version_id=version_id if reading.source == "model" else None,
+                        explanation={"rule": reading.rule, "words": list(reading.words)},
+                        confidence=reading.confidence,
+                        flags=flags,
+                        restricted=_restricts(flags),
+                        version_number=row[5] or 1,
+                        classified_at=now,
+                    )
+                )
+            # Two workers classifying the same item: the second insert is skipped, and the
+            # answer below reads whichever row won.
+            Classification.objects.bulk_create(created, ignore_conflicts=True)
+            known.update(
+                Classification.objects.filter(item_id__in=todo).values_list("item_id", "category")
+            )
+    return {item_id: known[item_id] for item_id in item_ids if item_id in known}
+
+
+def item_category_set(*, item_id: int, category: str, actor: User) -> None:
+    """A person sets or corrects an inbound item's category: a label, audit-logged.
+
+    The person must be able to answer in the item's unit (responders and up, admins).
+    Setting the category it already has by a person's label adds nothing.
+    """
+    if category not in Category.values:
+        raise ValidationError(_("Unknown category: %(category)s") % {"category": category})
+    items_classify([item_id])
+    with transaction.atomic():
+        try:
+            classification = (
+                Classification.objects.select_for_update()
+                .select_related("item", "account")
+                .get(item_id=item_id)
+            )
+        except Classification.DoesNotExist as exc:
+            raise ValidationError(_("Only inbound items have a category.")) from exc
+        unit_id = classification.account.unit_id
+        if not unit_access(actor).allows(unit_id, Capability.RESPOND):
+            raise PermissionDenied
+        previous = classification.category
+        if previous == category and classification.source == Classification.Source.STAFF:
+            return
+        Label.objects.create(item_id=item_id, category=category, previous=previous, person=actor)
+        classification.category = category
+        classification.source = Classification.Source.STAFF
+        classification.model_version = None
+        classification.confidence = None
+        classification.save(update_fields=["category", "source", "model_version", "confidence"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            target=classification.item,
+            unit_id=unit_id,
+            summary=f"category set to {category}",
+            changes={"category": [previous, category]},
+        )
+
+
+def _classify_chunk(items: QuerySet[Item]) -> None:
+    items_classify(list(items.filter(direction=Direction.RECEIVED).values_list("pk", flat=True)))
+
+
+def classify_feed(*, limit: int | None = None) -> int:
+    """Classify the captured items past the radar's cursor (see `archive.feed`); how many read."""
+    return feed_process(FEED_CONSUMER, _classify_chunk, limit=limit)
+
+
+def _training_set() -> tuple[list[str], list[str], int]:
+    """The latest label of every labelled item with its text, and the highest label id."""
+    latest_ids = Label.objects.values("item_id").annotate(last=Max("id")).values("last")
+    labels = dict(Label.objects.filter(id__in=latest_ids).values_list("item_id", "category"))
+    last_id = Label.objects.aggregate(last=Max("id"))["last"] or 0
+    texts, categories = [], []
+    for item_id, text in _latest_versions(labels).values_list("pk", "latest_text"):
+        if text:  # a disposed item's text is gone (gallring): nothing to learn from
+            texts.append(text)
+            categories.append(labels[item_id])
+    return texts, categories, last_id
+
+
+def model_train(*, force: bool = False) -> ModelVersion | None:
+    """Train and evaluate a model on the labels; use it if it beats the rules on held-out labels.
+
+    Without `force`, does nothing when no label was added since the last training.
+    """
+    texts, categories, last_id = _training_set()
+    latest = ModelVersion.objects.order_by("-id").first()
+    if not force and latest is not None and latest.last_label_id == last_id:
+        return None
+    counts = {c: categories.count(c) for c in Category.values}
+    version = ModelVersion(label_count=len(texts), last_label_id=last_id, class_counts=counts)
+    folds = learning.folds_possible(categories)
+    if len(texts) < settings.NARVARO_RADAR_MIN_LABELS or folds < 2:
+        version.status = ModelVersion.Status.TOO_FEW
+        version.message = (
+            f"{len(texts)} labels; training needs {settings.NARVARO_RADAR_MIN_LABELS}, "
+            "in at least two categories with two labels each"
+        )
+        version.save()
+        return version
+    try:
+        evaluation = learning.evaluate(texts, categories)
+        data, signature = learning.dump(learning.fit(texts, categories))
+    except (ValueError, MemoryError) as exc:
+        logger.exception("radar: training failed")
+        version.status = ModelVersion.Status.FAILED
+        version.message = str(exc)[:500]
+        version.save()
+        return version
+    version.status = ModelVersion.Status.TRAINED
+    version.folds = evaluation.folds
+    version.model_f1 = round(evaluation.model_f1, 4)
+    version.rules_f1 = round(evaluation.rules_f1, 4)
+    version.confusion = {
+        "labels": list(Category.values),
+        "model": evaluation.model_confusion,
+        "rules": evaluation.rules_confusion,
+    }
+    version.model_bytes = data
+    version.signature = signature
+    version.active = evaluation.model_f1 > evaluation.rules_f1
+    with transaction.atomic():
+        if version.active:
+            ModelVersion.objects.filter(active=True).update(active=False)
+        try:
+            with transaction.atomic():  # a savepoint: the constraint may refuse the row
+                version.save()
+        except IntegrityError:  # another training activated its model at the same moment
+            version.active = False
+            version.save()
+    return version
