@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import DateField, F, IntegerField, QuerySet, Value
 from django.http import Http404
 
 from narvaro.core.models import User
-from narvaro.organisation.models import Membership, Unit
+from narvaro.organisation.business_time import (
+    DEFAULT_WEEK,
+    BusinessCalendar,
+    DayRule,
+    swedish_holidays,
+)
+from narvaro.organisation.models import (
+    CalendarDay,
+    DutyAssignment,
+    Membership,
+    OpeningHours,
+    Unit,
+)
 from narvaro.organisation.roles import Capability, role_allows
 
 
@@ -182,3 +196,255 @@ def get_membership_for_user(user: User, pk: int, *, write: bool = False) -> Memb
 def memberships_of_user(user: User) -> QuerySet[Membership]:
     """The roles `user` holds, for the overview page."""
     return Membership.objects.filter(user=user).select_related("unit").order_by("unit__name")
+
+
+# -- Business hours, response targets and the duty roster (R14) ---------------------------
+
+
+def business_calendar_load() -> BusinessCalendar:
+    """The organisation's business calendar, from one query.
+
+    The weekly hours and the dated exceptions are read together (UNION ALL); the Swedish
+    public holidays come from the `holidays` package. Load it once per request or task and
+    pass it to every computation: the calendar itself never queries.
+    """
+    week = (
+        OpeningHours.objects.order_by()
+        .annotate(
+            c_source=Value("w"),
+            c_weekday=F("weekday"),
+            c_date=Value(None, output_field=DateField()),
+            c_kind=Value(""),
+            c_opens=F("opens"),
+            c_closes=F("closes"),
+        )
+        .values_list("c_source", "c_weekday", "c_date", "c_kind", "c_opens", "c_closes")
+    )
+    days = (
+        CalendarDay.objects.order_by()
+        .annotate(
+            c_source=Value("d"),
+            c_weekday=Value(None, output_field=IntegerField()),
+            c_date=F("date"),
+            c_kind=F("kind"),
+            c_opens=F("opens_at"),
+            c_closes=F("closes_at"),
+        )
+        .values_list("c_source", "c_weekday", "c_date", "c_kind", "c_opens", "c_closes")
+    )
+    weekly: dict[int, list[tuple[dt.time, dt.time]]] = defaultdict(list)
+    rules: dict[dt.date, DayRule] = {}
+    has_week = False
+    for source, weekday, day, kind, opens, closes in week.union(days, all=True):
+        if source == "w":
+            has_week = True
+            weekly[weekday].append((opens, closes))
+        else:
+            rules[day] = DayRule(closed=kind == CalendarDay.Kind.CLOSED, opens=opens, closes=closes)
+    return BusinessCalendar(
+        weekly=weekly if has_week else None,
+        days=rules,
+        holidays=swedish_holidays(),
+        tz=settings.TIME_ZONE,
+    )
+
+
+def opening_hours_week() -> dict[int, list[tuple[dt.time, dt.time]]]:
+    """The normal week as set (weekday → intervals), the default week when none is set."""
+    rows = list(OpeningHours.objects.values_list("weekday", "opens", "closes"))
+    if not rows:
+        return {day: list(DEFAULT_WEEK.get(day, ())) for day in range(7)}
+    week: dict[int, list[tuple[dt.time, dt.time]]] = {day: [] for day in range(7)}
+    for weekday, opens, closes in rows:
+        week[weekday].append((opens, closes))
+    return week
+
+
+def calendar_day_list(*, since: dt.date | None = None) -> QuerySet[CalendarDay]:
+    """The dated exceptions, from `since` on (every one without it)."""
+    days = CalendarDay.objects.order_by("date")
+    return days if since is None else days.filter(date__gte=since)
+
+
+def get_calendar_day_for_user(user: User, pk: int) -> CalendarDay:
+    """A dated exception, for an org admin (404 for anyone else or an unknown id)."""
+    if not user.is_org_admin:
+        raise Http404
+    try:
+        return CalendarDay.objects.get(pk=pk)
+    except CalendarDay.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def unit_response_targets(calendar: BusinessCalendar) -> dict[int, dt.timedelta]:
+    """Unit id → the response target in force (business time), for every unit, one query.
+
+    A unit without a target of its own takes its nearest ancestor's; at the top the target is
+    one working day of `calendar`.
+    """
+    rows = {
+        uid: (parent, target)
+        for uid, parent, target in Unit.objects.values_list("id", "parent_id", "response_target")
+    }
+    default = calendar.working_day_length()
+    resolved: dict[int, dt.timedelta] = {}
+
+    def resolve(uid: int) -> dt.timedelta:
+        chain: list[int] = []
+        current: int | None = uid
+        found = default
+        while current is not None and current in rows and len(chain) <= len(rows):
+            if current in resolved:
+                found = resolved[current]
+                break
+            parent, target = rows[current]
+            chain.append(current)
+            if target is not None:
+                found = target
+                break
+            current = parent
+        for unit_id in chain:
+            resolved[unit_id] = found
+        return found
+
+    for uid in rows:
+        resolve(uid)
+    return resolved
+
+
+def response_target_for_unit(unit: Unit, calendar: BusinessCalendar) -> dt.timedelta:
+    """The response target in force for one unit (its own, inherited or the default)."""
+    if unit.response_target is not None:
+        return unit.response_target
+    return unit_response_targets(calendar).get(unit.pk, calendar.working_day_length())
+
+
+def _unit_parents() -> dict[int, int | None]:
+    return dict(Unit.objects.values_list("id", "parent_id"))
+
+
+def _chain(unit_id: int, parents: dict[int, int | None]) -> list[int]:
+    """`unit_id` and its ancestors, nearest first."""
+    chain: list[int] = []
+    current: int | None = unit_id
+    while current is not None and current in parents and current not in chain:
+        chain.append(current)
+        current = parents[current]
+    return chain
+
+
+def on_duty(unit: Unit, date: dt.date) -> list[User]:
+    """Who covers `unit`'s inbox on `date`: the people rostered in the unit, or, when nobody
+    is, in the nearest unit above it that has someone. Two queries."""
+    chain = _chain(unit.pk, _unit_parents())
+    assignments = (
+        DutyAssignment.objects.filter(unit_id__in=chain, date=date)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    by_unit: dict[int, list[User]] = defaultdict(list)
+    for assignment in assignments:
+        by_unit[assignment.unit_id].append(assignment.user)
+    for unit_id in chain:
+        if by_unit.get(unit_id):
+            return by_unit[unit_id]
+    return []
+
+
+def on_duty_map(date: dt.date) -> dict[int, list[User]]:
+    """Unit id → who covers its inbox on `date` (as `on_duty`), for every unit. Two queries."""
+    parents = _unit_parents()
+    assignments = (
+        DutyAssignment.objects.filter(date=date)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    own: dict[int, list[User]] = defaultdict(list)
+    for assignment in assignments:
+        own[assignment.unit_id].append(assignment.user)
+    result: dict[int, list[User]] = {}
+    for unit_id in parents:
+        result[unit_id] = next((own[uid] for uid in _chain(unit_id, parents) if own.get(uid)), [])
+    return result
+
+
+@dataclass(frozen=True)
+class RosterDay:
+    """One line of a unit's roster page."""
+
+    date: dt.date
+    assignments: list[DutyAssignment]
+    covered_by: Unit | None  # the unit above whose roster covers the day, when none here
+    covering: list[User]
+    open_intervals: list[tuple[dt.datetime, dt.datetime]]
+    holiday: str
+
+
+def roster_for_unit(
+    unit: Unit, first: dt.date, days: int, calendar: BusinessCalendar
+) -> list[RosterDay]:
+    """The roster of `unit` for `days` days from `first`, with the cover from above on days
+    nobody is rostered here. Three queries whatever the number of days."""
+    parents = _unit_parents()
+    chain = _chain(unit.pk, parents)
+    last = first + dt.timedelta(days=days - 1)
+    assignments = (
+        DutyAssignment.objects.filter(unit_id__in=chain, date__range=(first, last))
+        .select_related("user")
+        .order_by("date", "user__first_name", "user__last_name", "user__username")
+    )
+    by_day: dict[tuple[int, dt.date], list[DutyAssignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_day[(assignment.unit_id, assignment.date)].append(assignment)
+    names = dict(Unit.objects.filter(id__in=chain[1:]).values_list("id", "name"))
+    holidays = swedish_holidays()
+    rows: list[RosterDay] = []
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        covered_by: Unit | None = None
+        covering: list[User] = []
+        if not by_day.get((unit.pk, day)):
+            for uid in chain[1:]:
+                if by_day.get((uid, day)):
+                    covered_by = Unit(id=uid, name=names.get(uid, ""))
+                    covering = [a.user for a in by_day[(uid, day)]]
+                    break
+        rows.append(
+            RosterDay(
+                date=day,
+                assignments=by_day.get((unit.pk, day), []),
+                covered_by=covered_by,
+                covering=covering,
+                open_intervals=calendar.intervals_on(day),
+                holiday=holidays.get(day, "") if day not in calendar.days else "",
+            )
+        )
+    return rows
+
+
+def get_duty_assignment_for_user(user: User, pk: int) -> DutyAssignment:
+    """A roster line if `user` may see its unit (404) and manage it (403)."""
+    try:
+        assignment = DutyAssignment.objects.select_related("unit", "user").get(pk=pk)
+    except DutyAssignment.DoesNotExist as exc:
+        raise Http404 from exc
+    access = unit_access(user)
+    if not access.allows(assignment.unit_id, Capability.VIEW):
+        raise Http404
+    if not access.allows(assignment.unit_id, Capability.MANAGE):
+        raise PermissionDenied
+    return assignment
+
+
+def roster_candidates(unit: Unit) -> QuerySet[User]:
+    """Who can be put on a unit's roster: active people who may answer in the unit (a
+    responding role in it or a unit above it)."""
+    chain = _chain(unit.pk, _unit_parents())
+    roles = [role for role in Membership.Role if role_allows(role, Capability.RESPOND)]
+    return (
+        User.objects.filter(
+            is_active=True, memberships__unit_id__in=chain, memberships__role__in=roles
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
