@@ -143,6 +143,9 @@ class Delivery(models.Model):
     PENDING = frozenset({Status.QUEUED, Status.RENDERING})
     # A stage rendering for longer than this lost its worker (a restart): it may be retried.
     STALE_AFTER = dt.timedelta(minutes=30)
+    # A stalled stage is queued again on its own this many times in all, then marked failed
+    # (a render that kills its worker every time must not loop for ever).
+    MAX_RENDER_ATTEMPTS = 2
 
     request = models.ForeignKey(RecordsRequest, on_delete=models.PROTECT, related_name="deliveries")
     number = models.PositiveIntegerField(_("stage"))
@@ -157,6 +160,11 @@ class Delivery(models.Model):
     error = models.TextField(_("error"), blank=True)
     rendered_at = models.DateTimeField(_("files made"), null=True, blank=True)
     render_started_at = models.DateTimeField(_("rendering started"), null=True, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(
+        _("renderings started"),
+        default=0,
+        help_text=_("Since it was made or last retried by a registrar."),
+    )
 
     class Meta:
         verbose_name = _("delivery")

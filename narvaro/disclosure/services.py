@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q
+from django.db.models import F, Max, Prefetch, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -32,6 +32,8 @@ from narvaro.core.audit_summaries import (
     DELIVERY_FILE_DOWNLOADED,
     DELIVERY_MADE,
     DELIVERY_RETRIED,
+    DELIVERY_STALLED_FAILED,
+    DELIVERY_STALLED_REQUEUED,
     REDACTION_ACCEPTED,
     REDACTION_ADDED,
     REDACTION_REJECTED,
@@ -679,7 +681,10 @@ def delivery_render(*, delivery_id: int) -> Delivery:
     """
     started = timezone.now()
     claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
-        status=Delivery.Status.RENDERING, error="", render_started_at=started
+        status=Delivery.Status.RENDERING,
+        error="",
+        render_started_at=started,
+        render_attempts=F("render_attempts") + 1,
     )
     delivery = Delivery.objects.select_related("request", "created_by").get(pk=delivery_id)
     if not claimed:
@@ -751,7 +756,7 @@ def delivery_retry(
     requeued = (
         Delivery.objects.filter(pk=delivery.pk)
         .filter(Q(status=Delivery.Status.FAILED) | stale)
-        .update(status=Delivery.Status.QUEUED, error="")
+        .update(status=Delivery.Status.QUEUED, error="", render_attempts=0)
     )
     if not requeued:
         raise ValidationError(_("Only a failed delivery can be made again."))
@@ -765,6 +770,66 @@ def delivery_retry(
     )
     _enqueue_render(delivery)
     return delivery
+
+
+def deliveries_recover_stalled() -> list[Delivery]:
+    """Recover stages whose worker died mid-render (the scheduled job, every few minutes).
+
+    A stage still `rendering` `Delivery.STALE_AFTER` after its render started lost its
+    worker: nothing else would ever finish it. It is queued again, up to
+    `Delivery.MAX_RENDER_ATTEMPTS` renders in all; after that it is marked `failed` with the
+    reason, so the request page offers a registrar the retry (a render that stops its worker
+    each time would otherwise run for ever). Each step is conditional on the stage still
+    being the stalled one read, so a render finishing at that moment is never undone, and is
+    written to the audit log. Returns the stages changed.
+    """
+    stale_before = timezone.now() - Delivery.STALE_AFTER
+    changed: list[Delivery] = []
+    stalled = Delivery.objects.filter(
+        status=Delivery.Status.RENDERING, render_started_at__lt=stale_before
+    ).select_related("request")
+    for delivery in stalled:
+        same = Delivery.objects.filter(
+            pk=delivery.pk,
+            status=Delivery.Status.RENDERING,
+            render_started_at=delivery.render_started_at,
+        )
+        attempts = delivery.render_attempts
+        with transaction.atomic():
+            if attempts < Delivery.MAX_RENDER_ATTEMPTS:
+                if not same.update(status=Delivery.Status.QUEUED, error=""):
+                    continue
+                summary = audit_summary(
+                    DELIVERY_STALLED_REQUEUED, number=delivery.number, attempt=attempts + 1
+                )
+                _enqueue_render(delivery)
+            else:
+                minutes = int(Delivery.STALE_AFTER.total_seconds() // 60)
+                with translation.override(delivery.language):
+                    error = _(
+                        "The files were still being made %(minutes)s minutes after rendering "
+                        "started, %(count)s times: the worker stopped each time. Make the "
+                        "delivery again, or withhold a record that cannot be printed."
+                    ) % {"minutes": minutes, "count": attempts}
+                if not same.update(status=Delivery.Status.FAILED, error=error):
+                    continue
+                summary = audit_summary(
+                    DELIVERY_STALLED_FAILED, number=delivery.number, attempt=attempts
+                )
+                logger.error(
+                    "delivery %s of request %s stalled %s times; marked failed",
+                    delivery.number, delivery.request_id, attempts,
+                )  # fmt: skip
+            audit_record(
+                actor=None,
+                action=AuditEvent.Action.TRANSITION,
+                target=delivery.request,
+                summary=summary,
+                changes={"delivery": delivery.number, "render_attempts": attempts},
+            )
+        delivery.refresh_from_db()
+        changed.append(delivery)
+    return changed
 
 
 def request_printout(

@@ -504,3 +504,98 @@ class HandOverTests(NarvaroTestCase):
         self.assertEqual(records_request.handler, self.adam)
         event = AuditEvent.objects.get(summary="request handed over")
         self.assertEqual(event.changes, {"handler": ["Rita", "Adam"]})
+
+
+class StalledDeliveryTests(ArchiveFixture):
+    """A worker that dies mid-render leaves a stage `rendering`; the scheduled job recovers it."""
+
+    def stalled_delivery(self, started: dt.datetime) -> tuple[RecordsRequest, Delivery]:
+        records_request = new_request(self.rita)
+        self.compile_erik_2024(records_request)
+        e2 = records_request.items.get(item__remote_id="e2")
+        services.request_item_decide(actor=self.rita, request_item=e2, decision="release")
+        with self.captureOnCommitCallbacks() as enqueued:
+            delivery = services.delivery_create(actor=self.rita, records_request=records_request)
+        # The worker claims the stage at `started` and dies before storing anything.
+        with time_machine.travel(started, tick=False):
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.RENDERING,
+                render_started_at=started,
+                render_attempts=1,
+            )
+        self.assertEqual(len(enqueued), 1)
+        return records_request, delivery
+
+    def test_a_stalled_render_is_queued_again_on_its_own_and_finishes(self) -> None:
+        started = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+        _request, delivery = self.stalled_delivery(started)
+        with time_machine.travel(started + dt.timedelta(minutes=29), tick=False):
+            self.assertEqual(services.deliveries_recover_stalled(), [])  # may still be running
+        delivery.refresh_from_db()
+        self.assertEqual(delivery.status, Delivery.Status.RENDERING)
+        with time_machine.travel(started + dt.timedelta(minutes=31), tick=False):
+            with self.captureOnCommitCallbacks() as enqueued:
+                changed = services.deliveries_recover_stalled()
+            self.assertEqual([d.pk for d in changed], [delivery.pk])
+            delivery.refresh_from_db()
+            self.assertEqual(delivery.status, Delivery.Status.QUEUED)
+            self.assertEqual(len(enqueued), 1)
+            enqueued[0]()  # the next worker renders it
+        delivery.refresh_from_db()
+        self.assertEqual(delivery.status, Delivery.Status.READY)
+        self.assertEqual(delivery.render_attempts, 2)
+        self.assertEqual(delivery.files.count(), 1)
+        event = AuditEvent.objects.get(summary__startswith="delivery 1 queued again: its")
+        self.assertEqual(
+            (event.actor_name, event.summary),
+            ("system", "delivery 1 queued again: its rendering stopped (attempt 2)"),
+        )
+
+    def test_a_render_that_stalls_every_time_ends_failed_with_the_retry_offered(self) -> None:
+        started = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+        records_request, delivery = self.stalled_delivery(started)
+        # Queued again once; the worker dies again in the second render.
+        with (
+            time_machine.travel(started + dt.timedelta(minutes=31), tick=False),
+            self.captureOnCommitCallbacks(),
+        ):
+            services.deliveries_recover_stalled()
+        second = started + dt.timedelta(minutes=32)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.RENDERING, render_started_at=second, render_attempts=2
+        )
+        with time_machine.travel(second + dt.timedelta(minutes=31), tick=False):
+            with self.captureOnCommitCallbacks() as enqueued:
+                services.deliveries_recover_stalled()
+            self.assertEqual(enqueued, [])  # not queued a third time
+            delivery.refresh_from_db()
+            self.assertEqual(delivery.status, Delivery.Status.FAILED)
+            self.assertIn("2 gånger", delivery.error)  # in the delivery's language
+            self.assertTrue(delivery.retryable)
+            page = self.client_for(self.rita).get(records_request.get_absolute_url())
+            self.assertContains(page, "Make delivery 1 again")
+            self.assertTrue(
+                AuditEvent.objects.filter(
+                    summary="delivery 1 failed: its rendering stopped 2 times"
+                ).exists()
+            )
+            # The registrar's retry starts the count afresh and renders it.
+            with self.captureOnCommitCallbacks(execute=True):
+                services.delivery_retry(actor=self.rita, delivery=delivery)
+        delivery.refresh_from_db()
+        self.assertEqual((delivery.status, delivery.render_attempts), (Delivery.Status.READY, 1))
+
+    def test_a_render_finishing_meanwhile_is_left_alone(self) -> None:
+        started = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+        _, delivery = self.stalled_delivery(started)
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.READY)
+        with time_machine.travel(started + dt.timedelta(hours=2), tick=False):
+            self.assertEqual(services.deliveries_recover_stalled(), [])
+
+    def test_the_recovery_is_a_scheduled_job(self) -> None:
+        from narvaro.core.scheduler import registered_jobs
+
+        jobs = {job.name: job for job in registered_jobs()}
+        job = jobs["disclosure-stalled-deliveries"]
+        self.assertEqual(job.task_path, "narvaro.disclosure.tasks.deliveries_recover_stalled")
+        self.assertLessEqual(job.interval, Delivery.STALE_AFTER)
