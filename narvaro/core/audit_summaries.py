@@ -94,6 +94,25 @@ SNAPSHOT_REQUESTED = gettext_noop("account snapshot requested")
 SNAPSHOT_MADE = gettext_noop("account snapshot made")
 PACKAGE_RESTORED = gettext_noop("archive package restored from %(path)s")
 
+# The critique radar and classification (narvaro.radar).
+CATEGORY_SET = gettext_noop("category set to %(category)s")
+RADAR_ALERT_ACKNOWLEDGED = gettext_noop("radar alert acknowledged")
+CLASSIFIER_TRAINED = gettext_noop("classifier trained on %(count)s labels")
+
+# The inbox (narvaro.inbox).
+CONVERSATION_VIEWED = gettext_noop("conversation viewed")
+CONVERSATION_ASSIGNED = gettext_noop("conversation assigned")
+CONVERSATION_MOVED = gettext_noop("conversation moved to another unit")
+CONVERSATION_STATUS = gettext_noop("conversation status changed")
+CONVERSATION_NOTE = gettext_noop("internal note added to the conversation")
+CONVERSATION_CATEGORY = gettext_noop("conversation category set")
+CONVERSATION_REPLIED = gettext_noop("reply sent in the conversation")
+CONVERSATION_REFERRED = gettext_noop("referral sent in the conversation")
+CONVERSATION_REGISTERED = gettext_noop("conversation registered as a case")
+SAVED_REPLY_CREATED = gettext_noop("saved reply created")
+SAVED_REPLY_CHANGED = gettext_noop("saved reply changed")
+ROUTING_RULE_SAVED = gettext_noop("routing rule saved")
+
 # Summaries other apps write as plain strings or f-strings of exactly these forms (channels,
 # organisation, people and sign-in). Listed so they are shown translated; their writers can
 # move to `audit_summary` one at a time without changing a stored byte.
@@ -154,6 +173,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "platform": ("narvaro.channels.models.Platform",),
     "role": ("narvaro.organisation.models.Membership.Role",),
     "org_role": ("narvaro.core.models.User.OrgRole",),
+    "category": ("narvaro.radar.models.Category",),
 }
 # Codes written in summaries that belong to no choice list.
 _EXTRA_LABELS: dict[str, dict[str, str]] = {

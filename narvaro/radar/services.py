@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from narvaro.archive.feed import feed_process
 from narvaro.archive.models import Direction, Item, ItemVersion
+from narvaro.core.audit_summaries import CATEGORY_SET, audit_summary
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.organisation.roles import Capability
@@ -153,7 +154,7 @@ def item_category_set(*, item_id: int, category: str, actor: User) -> None:
             action=AuditEvent.Action.UPDATE,
             target=classification.item,
             unit_id=unit_id,
-            summary=f"category set to {category}",
+            summary=audit_summary(CATEGORY_SET, category=category),
             changes={"category": [previous, category]},
         )
 
