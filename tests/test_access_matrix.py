@@ -34,6 +34,8 @@ RECORDS_OFFICERS_POST = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 405,
 # A request for public records: it does not exist for those who do not handle requests.
 REQUEST_READ = {"anonymous": 302, "vera": 404, "bob": 404, "rita": 200, "adam": 200}
 POST_ONLY = {"anonymous": 302, "vera": 405, "bob": 405, "rita": 405, "adam": 405}
+# Moderation of unit A: vera views the unit but does not moderate; rita reads every log.
+MODERATION_READ = {"anonymous": 302, "vera": 403, "bob": 404, "rita": 200, "adam": 200}
 
 
 def retention_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
@@ -109,6 +111,22 @@ def package_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     return {"package": {"pk": export.pk}}
 
 
+def moderation_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
+    """A threat on account A, hidden by adam (by hand): a decision and its escalation."""
+    from narvaro.moderation.services import moderation_act
+
+    capture_batch(account=case.account_a, captures=[a_capture("matrix-m")], source="test")
+    action = moderation_act(
+        actor=case.adam,
+        item=Item.objects.get(remote_id="matrix-m"),
+        action="hide",
+        reason="threat",
+        reason_text="Hot",
+        by_hand=True,
+    )
+    return {"moderation_action": {"pk": action.pk}, "escalation": {"pk": action.escalation.pk}}
+
+
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
@@ -136,6 +154,8 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         **disclosure_kwargs(case, item_a),
         "media_a": {"pk": item_a.pk, "number": 1, "position": 0},
         **package_kwargs(case),
+        **moderation_kwargs(case),
+        "item_id_a": {"item_id": item_a.pk},
     }
 
 
@@ -244,6 +264,18 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("disclosure:redaction_add", "request_item", POST_ONLY),
     ("disclosure:redaction_accept", "redaction", POST_ONLY),
     ("disclosure:redaction_reject", "redaction", POST_ONLY),
+    # Moderation: moderators of the unit act; registrars read; escalations for managers.
+    ("moderation:overview", None, SIGNED_IN),
+    ("moderation:queue", "account_a", MODERATION_READ),
+    ("moderation:queue_review", "account_a", POST_ONLY),
+    ("moderation:log", "account_a", MODERATION_READ),
+    ("moderation:item_moderate", "item_id_a", UNIT_A_WRITE),
+    ("moderation:action_detail", "moderation_action", MODERATION_READ),
+    ("moderation:action_rendering", "moderation_action", MODERATION_READ),
+    ("moderation:escalation_list", None, RECORDS_OFFICERS),
+    ("moderation:escalation_detail", "escalation", REQUEST_READ),
+    ("moderation:escalation_bundle", "escalation", REQUEST_READ),
+    ("moderation:escalation_close", "escalation", POST_ONLY),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 

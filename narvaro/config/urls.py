@@ -9,5 +9,6 @@ urlpatterns = [
     path("requests/", include("narvaro.disclosure.urls")),
     path("records-management/", include("narvaro.retention.urls")),
     path("packages/", include("narvaro.packages.urls")),
+    path("moderation/", include("narvaro.moderation.urls")),
     path("django-admin/", admin.site.urls),
 ]

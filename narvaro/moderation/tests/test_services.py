@@ -1,0 +1,303 @@
+"""Moderation decisions: refusals, what the archive keeps, restriction, escalation, the queue."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+
+from narvaro.archive.fixity import verify_archive
+from narvaro.archive.models import Item, ItemEvent
+from narvaro.archive.services import capture_batch
+from narvaro.archive.tests.support import a_capture, an_image
+from narvaro.channels import services as channel_services
+from narvaro.core.models import AuditEvent
+from narvaro.moderation import services
+from narvaro.moderation.models import (
+    EscalationTask,
+    ModerationAction,
+    QueueEntry,
+    Reason,
+)
+from narvaro.moderation.tests.support import ModerationTestCase
+
+
+class RefusalTests(ModerationTestCase):
+    def test_moderation_without_a_reason_is_refused(self) -> None:
+        item = self.inbound()
+        with self.assertRaises(ValidationError) as caught:
+            services.moderation_act(
+                actor=self.max, item=item, action="hide", reason="", reason_text="", by_hand=True
+            )
+        self.assertEqual(set(caught.exception.message_dict), {"reason", "reason_text"})
+        with self.assertRaisesMessage(ValidationError, "the reason is required"):
+            services.moderation_act(
+                actor=self.max,
+                item=item,
+                action="hide",
+                reason=Reason.SPAM,
+                reason_text="   ",
+                by_hand=True,
+            )
+        self.assertFalse(ModerationAction.objects.exists())
+        self.assertFalse(ItemEvent.objects.filter(item=item).exists())
+
+    def test_an_item_not_yet_captured_is_refused(self) -> None:
+        stub = Item.objects.create(
+            account=self.account_a,
+            platform="mastodon",
+            remote_id="not-captured",
+            kind="comment",
+            direction="received",
+        )
+        with self.assertRaisesMessage(ValidationError, "not captured in the archive yet"):
+            services.moderation_act(
+                actor=self.max,
+                item=stub,
+                action="hide",
+                reason=Reason.SPAM,
+                reason_text="Reklam",
+                by_hand=True,
+            )
+
+    def test_our_own_posts_are_not_moderated(self) -> None:
+        item = self.inbound(direction="drawn_up")
+        with self.assertRaisesMessage(ValidationError, "not our own posts"):
+            services.moderation_act(
+                actor=self.max,
+                item=item,
+                action="delete",
+                reason=Reason.OFF_TOPIC,
+                reason_text="x",
+                by_hand=True,
+            )
+
+    def test_without_a_connection_it_must_be_done_by_hand(self) -> None:
+        item = self.inbound()
+        with self.assertRaisesMessage(ValidationError, "no live connection"):
+            services.moderation_act(
+                actor=self.max, item=item, action="hide", reason=Reason.SPAM, reason_text="x"
+            )
+
+    def test_a_policy_reason_needs_a_policy_in_force(self) -> None:
+        channel_services.account_update(
+            actor=None, account=self.account_a, comment_policy_version=None
+        )
+        item = self.inbound()
+        with self.assertRaisesMessage(ValidationError, "no comment policy"):
+            services.moderation_act(
+                actor=self.max,
+                item=item,
+                action="hide",
+                reason=Reason.OFF_TOPIC,
+                reason_text="Handlar om fotboll",
+                by_hand=True,
+            )
+        # A legal reason applies without any policy.
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.THREAT,
+            reason_text="Hotar personalen",
+            by_hand=True,
+        )
+        self.assertIsNone(record.policy_version)
+
+    def test_the_default_action_for_every_reason_is_hide(self) -> None:
+        for reason in Reason:
+            self.assertEqual(services.default_action(reason), "hide")
+
+
+class HideByHandTests(ModerationTestCase):
+    def test_a_hidden_item_stays_in_the_archive_with_the_event(self) -> None:
+        item = self.inbound(text="Köp billiga klockor på example.com")
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.SPAM,
+            reason_text="Reklam för klockor",
+            by_hand=True,
+        )
+        self.assertEqual(record.status, ModerationAction.Status.BY_HAND)
+        self.assertEqual(record.policy_version, self.account_a.comment_policy_version)
+        self.assertTrue(Item.objects.filter(pk=item.pk).exists())
+        self.assertEqual(item.versions.get().text, "Köp billiga klockor på example.com")
+        event = ItemEvent.objects.get(item=item)
+        self.assertEqual(event.type, ItemEvent.Type.HIDDEN)
+        self.assertEqual(record.item_event, event)
+        self.assertEqual(event.details["reason"], "spam")
+        self.assertEqual(event.details["reason_text"], "Reklam för klockor")
+        self.assertTrue(event.details["by_hand"])
+        self.assertEqual(event.details["policy_version"]["number"], 1)
+        self.assertEqual(event.actor_name, str(self.max))
+        # `narvaro verify` still passes: the event is chained like every other.
+        self.assertTrue(verify_archive().intact)
+        # The rendering was stored by its digest.
+        with default_storage.open(record.rendering_name, "rb") as handle:
+            pdf = handle.read()
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        self.assertEqual(hashlib.sha256(pdf).hexdigest(), record.rendering_sha256)
+        entry = QueueEntry.objects.get(item=item)
+        self.assertEqual(entry.outcome, QueueEntry.Outcome.MODERATED)
+        self.assertEqual(entry.reviewed_by, self.max)
+        audit = AuditEvent.objects.get(target_type="moderation.moderationaction")
+        self.assertEqual(audit.changes["reason"], [None, "spam"])
+        self.assertEqual(audit.actor, self.max)
+
+    def test_a_block_has_no_item_event_but_is_logged_with_its_expiry(self) -> None:
+        import datetime as dt
+
+        item = self.inbound()
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="block",
+            reason=Reason.HARASSMENT,
+            reason_text="Upprepade trakasserier",
+            by_hand=True,
+            block_until=dt.date(2027, 1, 1),
+        )
+        self.assertEqual(record.block_until, dt.date(2027, 1, 1))
+        self.assertIsNone(record.item_event)
+        self.assertFalse(ItemEvent.objects.filter(item=item).exists())
+        self.assertEqual(QueueEntry.objects.get(item=item).outcome, "moderated")
+
+
+class RestrictedTests(ModerationTestCase):
+    def test_csam_rendering_has_no_media_and_no_text(self) -> None:
+        png = bytes.fromhex(
+            "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+            "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
+        )
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture(
+                    "666",
+                    text="Olagligt innehåll",
+                    media=(an_image("x.png", content=png, alt="bild"),),
+                )
+            ],
+            source="test",
+        )
+        item = Item.objects.get(remote_id="666")
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.CSAM,
+            reason_text="Sexuella övergrepp på barn",
+            by_hand=True,
+        )
+        self.assertTrue(record.restricted)
+        # The archive writer had already stored the image: recorded for the records officer.
+        self.assertTrue(record.archive_holds_media)
+        with default_storage.open(record.rendering_name, "rb") as handle:
+            pdf = handle.read()
+        self.assertNotIn(b"/Subtype /Image", pdf)
+        self.assertNotIn(b"/Image", pdf)
+        task = EscalationTask.objects.get(action=record)
+        self.assertNotIn("Olagligt innehåll", task.police_report)
+        bundle = zipfile.ZipFile(io.BytesIO(default_storage.open(task.bundle_name).read()))
+        self.assertNotIn("Olagligt innehåll", bundle.read("item.json").decode())
+        self.assertNotIn(png, b"".join(bundle.read(name) for name in bundle.namelist()))
+
+    def test_an_ordinary_rendering_draws_the_thread(self) -> None:
+        item = self.inbound(text="Ni är idioter allihop")
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.ABUSIVE,
+            reason_text="Kränkande språk",
+            by_hand=True,
+        )
+        self.assertFalse(record.restricted)
+        self.assertFalse(hasattr(record, "escalation"))
+
+
+class EscalationTests(ModerationTestCase):
+    def test_a_threat_opens_a_task_with_the_evidence_bundle(self) -> None:
+        item = self.inbound("777", text="Jag vet var du bor, akta dig")
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.THREAT,
+            reason_text="Hot mot handläggare",
+            by_hand=True,
+        )
+        task = EscalationTask.objects.get(action=record)
+        self.assertEqual(task.status, EscalationTask.Status.OPEN)
+        self.assertEqual(task.unit, self.unit_a_child)
+        self.assertEqual(list(task.assignees.all()), [self.alice])
+        self.assertIn("777", task.police_report)
+        self.assertIn("Jag vet var du bor, akta dig", task.police_report)
+        self.assertIn(record.rendering_sha256, task.police_report)
+        data = default_storage.open(task.bundle_name).read()
+        self.assertEqual(hashlib.sha256(data).hexdigest(), task.bundle_sha256)
+        bundle = zipfile.ZipFile(io.BytesIO(data))
+        manifest = bundle.read("manifest-sha256.txt").decode().splitlines()
+        named = {line.split("  ")[1]: line.split("  ")[0] for line in manifest}
+        self.assertEqual(
+            set(named), {"item.json", "rendering.pdf", "police-report.txt", "moderation.json"}
+        )
+        for name, digest in named.items():
+            self.assertEqual(hashlib.sha256(bundle.read(name)).hexdigest(), digest)
+        self.assertEqual(named["rendering.pdf"], record.rendering_sha256)
+        self.assertEqual([m.to for m in mail.outbox], [[self.alice.email]])
+
+    def test_closing_as_reported_needs_the_police_reference(self) -> None:
+        item = self.inbound(text="Hets")
+        record = services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.HATE_SPEECH,
+            reason_text="Hets mot folkgrupp",
+            by_hand=True,
+        )
+        task = record.escalation
+        with self.assertRaisesMessage(ValidationError, "police's reference"):
+            services.escalation_close(actor=self.alice, task=task, status="reported")
+        services.escalation_close(
+            actor=self.alice, task=task, status="reported", police_reference="5000-K123-26"
+        )
+        task.refresh_from_db()
+        self.assertEqual((task.status, task.closed_by), ("reported", self.alice))
+        with self.assertRaisesMessage(ValidationError, "already closed"):
+            services.escalation_close(actor=self.alice, task=task, status="closed", note="x")
+
+
+class QueueTests(ModerationTestCase):
+    def test_the_feed_queues_inbound_items_only(self) -> None:
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("1"), a_capture("2", direction="drawn_up"), a_capture("3")],
+            source="test",
+        )
+        services.queue_fill()
+        self.assertEqual(
+            sorted(QueueEntry.objects.values_list("item__remote_id", flat=True)), ["1", "3"]
+        )
+        # Running again adds nothing.
+        self.assertEqual(services.queue_fill(), 0)
+        self.assertEqual(QueueEntry.objects.count(), 2)
+
+    def test_review_marks_only_pending_items_of_the_account(self) -> None:
+        one, two = self.inbound("1"), self.inbound("2")
+        capture_batch(account=self.account_b, captures=[a_capture("9")], source="t")
+        other = Item.objects.get(remote_id="9")
+        count = services.queue_review(
+            actor=self.max, account=self.account_a, item_ids=[one.pk, other.pk]
+        )
+        self.assertEqual(count, 1)
+        self.assertEqual(QueueEntry.objects.get(item=one).outcome, "reviewed")
+        self.assertFalse(QueueEntry.objects.filter(item=other).exists())
+        self.assertFalse(QueueEntry.objects.filter(item=two, reviewed_at__isnull=False).exists())
