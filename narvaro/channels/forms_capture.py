@@ -74,3 +74,21 @@ class ReconnectForm(forms.Form):
             "handle": self.cleaned_data["handle"],
             "app_password": self.cleaned_data["app_password"],
         }
+
+
+class MastodonSignInForm(forms.Form):
+    """The instance to sign in on; Narvaro registers itself there and sends the person on."""
+
+    instance = forms.CharField(
+        label=_("Mastodon instance"),
+        max_length=300,
+        help_text=_(
+            "For example https://mastodon.example. You sign in there as the account and "
+            "approve Narvaro; the instance then sends you back here."
+        ),
+    )
+
+    def clean_instance(self) -> str:
+        from narvaro.channels.oauth import instance_url_clean
+
+        return instance_url_clean(self.cleaned_data["instance"])

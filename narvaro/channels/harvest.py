@@ -219,7 +219,10 @@ def _held_items(account: Account, now: dt.datetime) -> list[HeldItem]:
     ]
 
 
-def _store(connection: Connection, batch: HarvestBatch, report: HarvestReport) -> None:
+def batch_store(
+    connection: Connection, batch: HarvestBatch, report: HarvestReport, *, source: str = SOURCE
+) -> None:
+    """Store one batch through the archive's writer, then save its cursor (if it has one)."""
     account = connection.account
     events = list(batch.events)
     if events:
@@ -244,7 +247,7 @@ def _store(connection: Connection, batch: HarvestBatch, report: HarvestReport) -
                 continue
             kept.append(event)
         events = kept
-    result = capture_batch(account=account, captures=batch.captures, events=events, source=SOURCE)
+    result = capture_batch(account=account, captures=batch.captures, events=events, source=source)
     report.add(result)
     if batch.cursor:
         connection.cursor = {**connection.cursor, **batch.cursor}
@@ -409,11 +412,11 @@ def harvest_run(
         except CredentialsUnreadable as exc:
             raise AuthError(str(exc)) from exc
         for batch in connector.harvest(dict(connection.cursor)):
-            _store(connection, batch, report)
+            batch_store(connection, batch, report)
         held = _held_items(connection.account, started)
         if held:
             for batch in connector.recheck(held):
-                _store(connection, batch, report)
+                batch_store(connection, batch, report)
     except (AuthError, RateLimited, Unavailable, MalformedResponse, ConnectorError) as exc:
         logger.warning("harvest of %s failed: %s", account_ref(connection.account), exc)
         _record_failure(connection, exc, started, report)
@@ -448,15 +451,39 @@ def harvest_due(now: dt.datetime | None = None) -> list[int]:
     return claimed
 
 
+def harvest_claim(connection: Connection, now: dt.datetime | None = None) -> bool:
+    """Claim an active connection for a harvest now, as `harvest_due` does for due ones.
+
+    False when the connection is not active or another process moved its `next_run_at`
+    in between (a worker claimed it and is harvesting).
+    """
+    now = now or timezone.now()
+    current = (
+        Connection.objects.filter(pk=connection.pk, status=Connection.Status.ACTIVE)
+        .values_list("next_run_at", flat=True)
+        .first()
+    )
+    if current is None:
+        return False
+    lease = now + harvest_interval()
+    return bool(
+        Connection.objects.filter(
+            pk=connection.pk, status=Connection.Status.ACTIVE, next_run_at=current
+        ).update(next_run_at=lease)
+    )
+
+
 def report_json(report: HarvestReport) -> str:
     return json.dumps(report.as_dict(), sort_keys=True)
 
 
 __all__ = [
     "HarvestReport",
+    "batch_store",
     "build_connector",
     "connection_save",
     "connector_for",
+    "harvest_claim",
     "harvest_due",
     "harvest_run",
 ]

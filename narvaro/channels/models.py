@@ -269,6 +269,12 @@ class Connection(TimeStampedModel):
     consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     token_changed_at = models.DateTimeField(_("credentials changed"), null=True, blank=True)
+    stream_connected_at = models.DateTimeField(
+        _("live stream connected since"),
+        null=True,
+        blank=True,
+        help_text=_("Set while `narvaro channels stream` holds the platform's push stream open."),
+    )
 
     class Meta:
         verbose_name = _("connection")
@@ -366,3 +372,32 @@ class PlatformAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.get_status_display()}"
+
+
+class OAuthClient(models.Model):
+    """Narvaro's app registration on one Mastodon instance, reused by every sign-in there.
+
+    Registered once per instance and redirect address (the address is part of the
+    registration). The client secret is encrypted like the account tokens.
+    """
+
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    base_url = models.URLField(_("instance address"))
+    redirect_uri = models.URLField(_("redirect address"), max_length=500)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret_encrypted = models.TextField(_("encrypted client secret"), editable=False)
+    scopes = models.CharField(_("scopes"), max_length=200)
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("app registration")
+        verbose_name_plural = _("app registrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "base_url", "redirect_uri", "scopes"],
+                name="oauthclient_unique_registration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.base_url}"

@@ -17,6 +17,12 @@ urlpatterns = [
         name="account_reconnect",
     ),
     path(
+        "accounts/<int:pk>/capture/sign-in/",
+        views.account_oauth_start,
+        name="account_oauth_start",
+    ),
+    path("oauth/mastodon/callback/", views.oauth_callback, name="oauth_callback"),
+    path(
         "accounts/<int:pk>/completeness/",
         views.account_completeness,
         name="account_completeness",

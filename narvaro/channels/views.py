@@ -264,7 +264,7 @@ def account_capture(request: AuthedRequest, pk: int) -> HttpResponse:
 def account_reconnect(request: AuthedRequest, pk: int) -> HttpResponse:
     """Replace the platform token; every record and the harvest cursor are kept."""
     from narvaro.channels.connectors.base import ConnectorError
-    from narvaro.channels.forms_capture import ReconnectForm
+    from narvaro.channels.forms_capture import MastodonSignInForm, ReconnectForm
     from narvaro.channels.harvest import build_connector, connection_save
     from narvaro.channels.models import Connection
 
@@ -274,6 +274,11 @@ def account_reconnect(request: AuthedRequest, pk: int) -> HttpResponse:
         post_data(request),
         platform=account.platform,
         initial={"url": connection.base_url if connection else ""},
+    )
+    sign_in = (
+        MastodonSignInForm(initial={"instance": connection.base_url if connection else ""})
+        if account.platform == "mastodon"
+        else None
     )
     if form.is_valid():
         credentials = form.credentials()
@@ -309,8 +314,95 @@ def account_reconnect(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "channels/account_reconnect.html",
-        {"account": account, "form": form, "connection": connection},
+        {"account": account, "form": form, "connection": connection, "sign_in": sign_in},
     )
+
+
+@login_required
+@require_POST
+def account_oauth_start(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Sign in on the account's Mastodon instance: register there once, then go there."""
+    from django.shortcuts import redirect
+
+    from narvaro.channels.connectors.base import ConnectorError
+    from narvaro.channels.forms_capture import MastodonSignInForm, ReconnectForm
+    from narvaro.channels.models import Connection
+    from narvaro.channels.oauth import oauth_begin
+
+    account = get_account_for_user(request.user, pk, write=True)
+    if account.platform != "mastodon":
+        raise Http404
+    sign_in = MastodonSignInForm(request.POST)
+    if sign_in.is_valid():
+        try:
+            address = oauth_begin(
+                actor=request.user,
+                session=request.session,
+                account=account,
+                base_url=sign_in.cleaned_data["instance"],
+                redirect_uri=request.build_absolute_uri(reverse("channels:oauth_callback")),
+            )
+        except ConnectorError as exc:
+            sign_in.add_error(
+                "instance", _("Narvaro could not register with this instance: %s") % exc
+            )
+        else:
+            return redirect(address)
+    connection = Connection.objects.filter(account=account).first()
+    form = ReconnectForm(
+        platform=account.platform, initial={"url": connection.base_url if connection else ""}
+    )
+    return render(
+        request,
+        "channels/account_reconnect.html",
+        {"account": account, "form": form, "connection": connection, "sign_in": sign_in},
+        status=400,
+    )
+
+
+@login_required
+@require_GET
+def oauth_callback(request: AuthedRequest) -> HttpResponse:
+    """Where the instance sends the browser back: check the state, store the token."""
+    from django.shortcuts import redirect
+
+    from narvaro.channels.connectors.base import ConnectorError
+    from narvaro.channels.oauth import oauth_complete, oauth_state_take
+
+    state = request.GET.get("state", "")
+    sign_in = oauth_state_take(request.session, state) if state else None
+    if sign_in is None:
+        messages.error(
+            request,
+            _(
+                "This sign-in is unknown, was already used or took longer than ten minutes. "
+                "Nothing was stored; start again from the account."
+            ),
+        )
+        return redirect("channels:account_list")
+    account = get_account_for_user(request.user, sign_in.account_id, write=True)
+    reconnect = reverse("channels:account_reconnect", args=[account.pk])
+    code = request.GET.get("code", "")
+    if not code:
+        messages.error(
+            request,
+            _("The instance did not grant access (%(reason)s). Nothing was stored.")
+            % {"reason": request.GET.get("error_description") or request.GET.get("error") or "-"},
+        )
+        return redirect(reconnect)
+    try:
+        oauth_complete(actor=request.user, account=account, sign_in=sign_in, code=code)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(reconnect)
+    except ConnectorError as exc:
+        messages.error(request, _("The instance refused the sign-in: %s") % exc)
+        return redirect(reconnect)
+    messages.success(
+        request, _("Connected. The token is stored encrypted; the next harvest runs shortly.")
+    )
+    return redirect("channels:account_capture", pk=account.pk)
 
 
 @login_required

@@ -114,7 +114,6 @@ INSTALLED_APPS = [
     "narvaro.retention",
     "narvaro.disclosure",
     "narvaro.packages",
-    "narvaro.moderation",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,13 @@ Reading:
   deletions the platform does not announce. The default fetches each with ``fetch_item`` and
   reports a ``deleted`` event for the ones that are gone; connectors may do it in bulk.
 - ``search_accounts(query, limit) -> list[Profile]`` and ``fetch_profile(handle) -> Profile``.
+- ``open_stream() -> LiveStream`` (optional, ``supports_streaming``): the platform's push
+  stream for near-real-time capture. A background thread reads it; the caller takes
+  ``StreamUpdate`` values with ``LiveStream.next(timeout)`` in its own thread, so the
+  translation (and any request it needs) and every database write stay in the caller's
+  thread. A stream only adds captures: it never moves the harvest cursor, so the next
+  harvest still reads everything since the cursor and closes whatever a dropped stream
+  missed.
 
 Acting (each returns an `ActionResult`; the caller captures ``result.capture`` into the
 archive, so the archive holds what was actually sent):
@@ -63,7 +70,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import random
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -124,6 +133,12 @@ class ActionRefused(ConnectorError):
     """The platform refused this one request (4xx other than 401 and 429)."""
 
     reason = "refused"
+
+
+class StreamDropped(ConnectorError):
+    """The push stream ended: the connection was cut, timed out or closed."""
+
+    reason = "unavailable"
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -200,6 +215,81 @@ class ActionResult:
     capture: CaptureInput | None = None
     events: tuple[EventInput, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class StreamUpdate:
+    """What one push-stream event means for the archive.
+
+    `captures` and `events` name items by their remote id like a harvest batch does.
+    `deleted_local_ids` are deletions the platform names only by its own local id (the
+    Mastodon `delete` event carries the status id, not the uri the archive keys on); the
+    machinery finds the held item with `Connector.held_payload_match`.
+    """
+
+    event: str
+    captures: tuple[CaptureInput, ...] = ()
+    events: tuple[EventInput, ...] = ()
+    deleted_local_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.captures or self.events or self.deleted_local_ids)
+
+
+class LiveStream(ABC):
+    """A push stream read by a background thread; `next` hands its events over one by one.
+
+    Subclasses start the reader in `start` and call `put(name, payload)` from it for each
+    event, `connected_now()` once the platform accepted the subscription, and `ended(error)`
+    when it stops. `translate` runs in the caller's thread.
+    """
+
+    _END = "\x00end"
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.connected = threading.Event()
+        self.closed = threading.Event()
+        self.error: ConnectorError | None = None
+        self.received = 0
+
+    # reader side
+    def put(self, name: str, payload: Any) -> None:
+        self.received += 1
+        self._queue.put((name, payload))
+
+    def connected_now(self) -> None:
+        self.connected.set()
+
+    def ended(self, error: ConnectorError | None) -> None:
+        if error is not None and self.error is None:
+            self.error = error
+        self._queue.put((self._END, None))
+
+    # caller side
+    def next(self, timeout: float) -> StreamUpdate | None:
+        """The next event as an update; None if none came within `timeout` seconds.
+
+        Raises `StreamDropped` (or the error that ended the stream, e.g. `AuthError`) once
+        every event read before the end has been handed over.
+        """
+        try:
+            name, payload = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if name == self._END:
+            self._queue.put((self._END, None))  # stay ended for later calls
+            raise self.error or StreamDropped("the stream ended")
+        return self.translate(name, payload)
+
+    @abstractmethod
+    def start(self) -> LiveStream: ...
+
+    @abstractmethod
+    def translate(self, name: str, payload: Any) -> StreamUpdate | None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
 
 
 # -- retry policy ------------------------------------------------------------------------------
@@ -319,6 +409,25 @@ class Connector(ABC):
 
     @abstractmethod
     def search_accounts(self, query: str, limit: int = 20) -> list[Profile]: ...
+
+    #: Whether `open_stream` is implemented.
+    supports_streaming: ClassVar[bool] = False
+
+    def open_stream(self) -> LiveStream:
+        """Subscribe to the platform's push stream for this account (see LiveStream)."""
+        raise NotSupported(f"{self.platform} has no push stream in Narvaro")
+
+    def remote_id_of(self, local_id: str) -> str:
+        """The remote id of the item the platform calls `local_id`, if this connector saw it."""
+        return ""
+
+    def held_payload_match(self, local_id: str) -> tuple[str, Callable[[str], bool]]:
+        """How to find a held item by the platform's local id in the stored raw payloads.
+
+        Returns a substring every stored payload of that item contains (for a narrowing
+        database filter) and a predicate that confirms a candidate payload.
+        """
+        raise NotSupported(f"{self.platform} names every item by its remote id")
 
     @abstractmethod
     def fetch_profile(self, handle: str) -> Profile: ...

@@ -27,9 +27,13 @@ the policy's budget) instead of spending a request on a certain 429.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
@@ -37,11 +41,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from mastodon import Mastodon
+from mastodon import Mastodon, StreamListener
 from mastodon.errors import (
     MastodonAPIError,
     MastodonError,
     MastodonIllegalArgumentError,
+    MastodonMalformedEventError,
     MastodonNetworkError,
     MastodonNotFoundError,
     MastodonRatelimitError,
@@ -55,15 +60,21 @@ from narvaro.channels.connectors.base import (
     ActionResult,
     AuthError,
     Connector,
+    ConnectorError,
     HarvestBatch,
     HeldItem,
+    LiveStream,
     MalformedResponse,
     PostDraft,
     Profile,
     RateLimited,
+    StreamDropped,
+    StreamUpdate,
     Unavailable,
 )
 from narvaro.channels.importers.mastodon import html_to_text
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -78,6 +89,9 @@ VISIBILITY = {
 }
 TO_MASTODON_VISIBILITY = {v: k for k, v in VISIBILITY.items()}
 RECHECK_FETCH_LIMIT = 40
+#: Seconds without a byte from the stream before it counts as dropped. Mastodon sends a
+#: heartbeat comment about every 15 seconds, so a silent minute means a dead connection.
+STREAM_READ_TIMEOUT = 60.0
 
 
 def _plain(value: Any) -> Any:
@@ -623,6 +637,66 @@ class MastodonConnector(Connector):
             raise ActionRefused(f"no account {handle}") from exc
         return profile_from(account, self.instance_host)
 
+    # -- streaming --------------------------------------------------------------------------
+
+    supports_streaming = True
+
+    def open_stream(self, *, read_timeout: float = STREAM_READ_TIMEOUT) -> MastodonStream:
+        """The account's user stream (home timeline and notifications), already reading."""
+        self.me()  # a refused token is an AuthError here, not an endless reconnect
+        return MastodonStream(self, read_timeout=read_timeout).start()
+
+    def remote_id_of(self, local_id: str) -> str:
+        return self._uri_of.get(str(local_id), "")
+
+    def held_payload_match(self, local_id: str) -> tuple[str, Callable[[str], bool]]:
+        """Every payload the connector stores for a status has the status id at the top."""
+        wanted = str(local_id)
+
+        def matches(raw_payload: str) -> bool:
+            try:
+                payload = json.loads(raw_payload)
+            except ValueError:
+                return False
+            return isinstance(payload, dict) and str(payload.get("id")) == wanted
+
+        return wanted, matches
+
+    def concerns_me(self, status: dict[str, Any]) -> bool:
+        """Whether a streamed status belongs in the archive: own, a reply to us, or a mention.
+
+        The user stream also carries the home timeline (everyone the account follows);
+        those statuses are not the organisation's records and are left out.
+        """
+        me = self.me().platform_id
+        account = status.get("account") or {}
+        if str(account.get("id")) == me:
+            return True
+        if str(status.get("in_reply_to_account_id") or "") == me:
+            return True
+        return any(str(m.get("id")) == me for m in status.get("mentions") or [])
+
+    def stream_update(self, name: str, payload: Any) -> StreamUpdate | None:
+        """One user-stream event as archive values; None for events the archive ignores.
+
+        ``status.update`` is Mastodon's edit event; mastodon-mock sends ``status_update``.
+        """
+        if name == "update" and isinstance(payload, dict):
+            if not self.concerns_me(payload):
+                return None
+            return StreamUpdate(name, captures=tuple(self._captures(payload, history=True)))
+        if name in {"status.update", "status_update"} and isinstance(payload, dict):
+            if not self.concerns_me(payload):
+                return None
+            return StreamUpdate(name, captures=tuple(self._captures(payload, history=True)))
+        if name == "delete" and payload is not None:
+            return StreamUpdate(name, deleted_local_ids=(str(payload),))
+        if name == "notification" and isinstance(payload, dict):
+            status = payload.get("status")
+            if payload.get("type") == "mention" and isinstance(status, dict):
+                return StreamUpdate(name, captures=tuple(self._captures(status, history=True)))
+        return None
+
     # -- acting -----------------------------------------------------------------------------
 
     def _post(self, draft: PostDraft, *, in_reply_to: str | None) -> ActionResult:
@@ -718,6 +792,115 @@ class MastodonConnector(Connector):
         )
 
 
+class _Closed(Exception):
+    """Raised inside the reader thread to leave Mastodon.py's blocking stream loop."""
+
+
+class _Listener(StreamListener):
+    """Hands every user-stream event to the MastodonStream; never translates anything here."""
+
+    def __init__(self, stream: MastodonStream) -> None:
+        self.stream = stream
+        self.response: requests.Response | None = None
+
+    def handle_stream(self, response: requests.Response) -> None:
+        self.response = response
+        if self.stream.closed.is_set():
+            raise _Closed
+        super().handle_stream(response)
+
+    def handle_heartbeat(self) -> None:
+        # Mastodon (and mastodon-mock) open the stream with a comment line: subscribed.
+        self.stream.connected_now()
+        if self.stream.closed.is_set():
+            raise _Closed
+
+    def on_any_event(self, name: str, data: Any = None, for_stream: Any = None) -> None:
+        self.stream.connected_now()
+        if self.stream.closed.is_set():
+            raise _Closed
+        self.stream.put(name, data)
+
+    # Every event goes through on_any_event; the specific handlers must not raise.
+    def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
+        return None
+
+
+class MastodonStream(LiveStream):
+    """The user stream (``/api/v1/streaming/user``, Server-Sent Events) via Mastodon.py.
+
+    The reader thread uses a Mastodon.py client and HTTP session of its own; events are
+    translated by the connector in the caller's thread (`next`).
+    """
+
+    def __init__(self, connector: MastodonConnector, *, read_timeout: float) -> None:
+        super().__init__()
+        self.connector = connector
+        self.read_timeout = read_timeout
+        self.status_code: int | None = None
+        self._listener = _Listener(self)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> MastodonStream:
+        self._thread = threading.Thread(
+            target=self._run, name=f"mastodon-stream {self.connector.handle}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.status_code = response.status_code
+
+    def _run(self) -> None:
+        session = requests.Session()
+        session.hooks["response"].append(self._remember)
+        api = Mastodon(
+            access_token=self.connector.credentials.get("access_token", ""),
+            api_base_url=self.connector.base_url,
+            request_timeout=self.connector.timeout,
+            session=session,
+            version_check_mode="none",
+        )
+        error: ConnectorError | None = None
+        try:
+            api.stream_user(self._listener, run_async=False, timeout=self.read_timeout)
+            error = StreamDropped("the instance closed the stream")
+        except _Closed:
+            error = None
+        except MastodonUnauthorizedError as exc:
+            error = AuthError(f"Mastodon refused the token for streaming: {_message(exc)}")
+        except (MastodonNetworkError, MastodonMalformedEventError, MastodonError) as exc:
+            if self.closed.is_set():
+                error = None
+            elif self.status_code in {401, 403}:
+                error = AuthError(f"Mastodon refused the token for streaming: {_message(exc)}")
+            elif self.status_code == 404:
+                error = StreamDropped("streaming is switched off on this instance (404)")
+            else:
+                error = StreamDropped(f"the stream dropped: {_message(exc)}")
+        except Exception as exc:  # a broken connection surfaces in many shapes
+            error = None if self.closed.is_set() else StreamDropped(f"the stream dropped: {exc}")
+        finally:
+            session.close()
+            self.ended(error)
+
+    def translate(self, name: str, payload: Any) -> StreamUpdate | None:
+        return self.connector.stream_update(name, payload)
+
+    def close(self) -> None:
+        """Stop reading: shut the socket down so a blocking read returns at once."""
+        self.closed.set()
+        response = self._listener.response
+        if response is not None:
+            with contextlib.suppress(Exception):
+                sock = response.raw._connection.sock  # type: ignore[union-attr]
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception):
+                response.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
 def _now() -> dt.datetime:
     from django.utils import timezone
 
@@ -764,44 +947,91 @@ def _loopback(base_url: str) -> bool:
     return urlsplit(base_url).hostname in {"127.0.0.1", "localhost", "::1"}
 
 
-def oauth_start(base_url: str, *, app_name: str = "Narvaro") -> tuple[dict[str, str], str]:
-    """Register Narvaro as an app on the instance; return its client and the sign-in address.
-
-    The person opens the address, signs in on their instance, approves, and is shown a code.
-    """
+def oauth_register(
+    base_url: str, redirect_uri: str, *, app_name: str = "Narvaro"
+) -> dict[str, str]:
+    """Register Narvaro as an app on the instance; return its client id and secret."""
     try:
         client_id, client_secret = Mastodon.create_app(
-            app_name, scopes=OAUTH_SCOPES, redirect_uris=OOB, api_base_url=base_url
-        )
-        api = Mastodon(
-            client_id=client_id,
-            client_secret=client_secret,
+            app_name,
+            scopes=OAUTH_SCOPES,
+            redirect_uris=redirect_uri,
             api_base_url=base_url,
-            version_check_mode="none",
-        )
-        url = api.auth_request_url(
-            redirect_uris=OOB, scopes=OAUTH_SCOPES, allow_http=_loopback(base_url)
+            request_timeout=10,
         )
     except MastodonError as exc:
         raise Unavailable(f"could not register with {base_url}: {_message(exc)}") from exc
-    return {"client_id": str(client_id), "client_secret": str(client_secret)}, str(url)
+    return {"client_id": str(client_id), "client_secret": str(client_secret)}
 
 
-def oauth_finish(base_url: str, client: dict[str, str], code: str) -> dict[str, str]:
-    """Exchange the code the person was shown for an access token; return the credentials."""
+def oauth_authorize_url(
+    base_url: str, client: dict[str, str], redirect_uri: str, *, state: str = ""
+) -> str:
+    """The instance's sign-in address for this client (authorization code flow)."""
     api = Mastodon(
         client_id=client["client_id"],
         client_secret=client["client_secret"],
         api_base_url=base_url,
         version_check_mode="none",
+        request_timeout=10,
+    )
+    try:
+        url = api.auth_request_url(
+            redirect_uris=redirect_uri,
+            scopes=OAUTH_SCOPES,
+            state=state or None,
+            allow_http=_loopback(base_url),
+        )
+    except MastodonError as exc:
+        raise Unavailable(f"{base_url} gave no sign-in address: {_message(exc)}") from exc
+    return str(url)
+
+
+def oauth_exchange(base_url: str, client: dict[str, str], code: str, redirect_uri: str) -> str:
+    """Exchange an authorization code for an access token."""
+    api = Mastodon(
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        api_base_url=base_url,
+        version_check_mode="none",
+        request_timeout=10,
     )
     try:
         token = api.log_in(
             code=code.strip(),
-            redirect_uri=OOB,
+            redirect_uri=redirect_uri,
             scopes=OAUTH_SCOPES,
             allow_http=_loopback(base_url),
         )
     except MastodonError as exc:
         raise AuthError(f"the instance refused the code: {_message(exc)}") from exc
-    return {**client, "access_token": str(token)}
+    return str(token)
+
+
+def oauth_revoke(base_url: str, client: dict[str, str], token: str) -> None:
+    """Give back a token Narvaro will not use (best effort: a failure changes nothing here)."""
+    api = Mastodon(
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        access_token=token,
+        api_base_url=base_url,
+        version_check_mode="none",
+        request_timeout=10,
+    )
+    with contextlib.suppress(MastodonError, requests.RequestException):
+        api.revoke_access_token()
+
+
+def oauth_start(base_url: str, *, app_name: str = "Narvaro") -> tuple[dict[str, str], str]:
+    """Register Narvaro as an app on the instance; return its client and the sign-in address.
+
+    The person opens the address, signs in on their instance, approves, and is shown a code
+    (out-of-band redirect; the command line's flow).
+    """
+    client = oauth_register(base_url, OOB, app_name=app_name)
+    return client, oauth_authorize_url(base_url, client, OOB)
+
+
+def oauth_finish(base_url: str, client: dict[str, str], code: str) -> dict[str, str]:
+    """Exchange the code the person was shown for an access token; return the credentials."""
+    return {**client, "access_token": oauth_exchange(base_url, client, code, OOB)}

@@ -5,6 +5,12 @@
     narvaro channels connect bluesky PDS_URL --handle H --app-password P [--unit SLUG] [--json]
     narvaro channels harvest PLATFORM:HANDLE [--json]
     narvaro channels status PLATFORM:HANDLE [--json]
+    narvaro channels stream [--account PLATFORM:HANDLE]
+
+`stream` is a long-running process (a service of its own next to `narvaro worker`): it holds
+the Mastodon user stream of each connected account open and archives what arrives at once;
+after every (re)connect it polls from the harvest cursor, so a dropped stream leaves no
+gap. It runs only when NARVARO_MASTODON_STREAMING is on, and stops cleanly on SIGTERM.
 
 `connect` checks the credentials with the platform before storing anything, stores them
 encrypted and never prints them. Connecting an account that is already registered (or
@@ -44,7 +50,7 @@ def _secret(value: str, what: str) -> str:
 class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Connect registered accounts to Mastodon or Bluesky and harvest them into the archive. "
-        "Verbs: connect, harvest, status."
+        "Verbs: connect, harvest, status, stream."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -73,6 +79,17 @@ class Command(OneLineErrorsMixin, BaseCommand):
         status = verbs.add_parser("status", help="capture health of one account")
         status.add_argument("account", help="PLATFORM:HANDLE")
         status.add_argument("--json", action="store_true", dest="as_json")
+        stream = verbs.add_parser(
+            "stream",
+            help="hold the Mastodon user streams open and archive what arrives (long-running)",
+        )
+        stream.add_argument("--account", default="", help="PLATFORM:HANDLE (default: all)")
+        stream.add_argument(
+            "--seconds",
+            type=float,
+            default=None,
+            help="stop after this many seconds (default: run until stopped)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verb = options["verb"]
@@ -80,6 +97,8 @@ class Command(OneLineErrorsMixin, BaseCommand):
             self._connect(options)
         elif verb == "harvest":
             self._harvest(options)
+        elif verb == "stream":
+            self._stream(options)
         else:
             self._status(options)
 
@@ -223,6 +242,37 @@ class Command(OneLineErrorsMixin, BaseCommand):
         else:
             for key, value in data.items():
                 self.stdout.write(f"{key}: {value}")
+
+    def _stream(self, options: dict[str, Any]) -> None:
+        import signal
+        import threading
+
+        from narvaro.channels.streaming import Streamer, stream_connections, streaming_enabled
+
+        if not streaming_enabled():
+            raise CommandError(
+                "Streaming is off. Set NARVARO_MASTODON_STREAMING=true to run it; the "
+                "scheduled harvests capture everything without it, only later."
+            )
+        ref: str = options["account"]
+        if ref:
+            self._connection(ref)  # a clear error for an account that is not connected
+        connections = stream_connections(ref)
+        if not connections:
+            raise CommandError(
+                f"{ref} has no push stream in Narvaro (only Mastodon streams)"
+                if ref
+                else "No connected account has a push stream (only Mastodon streams)."
+            )
+        stop = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+        names = ", ".join(account_ref(c.account) for c in connections)
+        self.stdout.write(f"Streaming {names}; stop with Ctrl-C or SIGTERM.")
+        self.stdout.flush()
+        counts = Streamer(connections).run(stop, timeout=options["seconds"])
+        self.stdout.write(json.dumps(counts.as_dict(), sort_keys=True))
 
 
 def _iso(value: Any) -> str | None:
