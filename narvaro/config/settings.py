@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "narvaro.retention",
     "narvaro.disclosure",
     "narvaro.packages",
+    "narvaro.moderation",
 ]
 
 MIDDLEWARE = [
