@@ -289,8 +289,8 @@ NARVARO_HARVEST_INTERVAL = env_int("NARVARO_HARVEST_INTERVAL", 300)
 if NARVARO_HARVEST_INTERVAL < 30:
     raise ImproperlyConfigured("NARVARO_HARVEST_INTERVAL must be at least 30 (seconds)")
 NARVARO_BLUESKY_NOTIFICATIONS = env_bool("NARVARO_BLUESKY_NOTIFICATIONS", True)
-# Whether `narvaro channels stream` may hold the Mastodon user streams open (near-real-time capture;
-# the scheduled harvests stay the fallback).
+# Whether `narvaro channels stream` may hold the Mastodon user streams open (near-real-time
+# capture; the scheduled harvests stay the fallback).
 NARVARO_MASTODON_STREAMING = env_bool("NARVARO_MASTODON_STREAMING", False)
 
 # The records search page counts matches exactly up to this many, then says "more than".
