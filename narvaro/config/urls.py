@@ -6,6 +6,7 @@ urlpatterns = [
     path("units/", include("narvaro.organisation.urls")),
     path("", include("narvaro.channels.urls")),
     path("records/", include("narvaro.archive.urls")),
+    path("inbox/", include("narvaro.inbox.urls")),
     path("requests/", include("narvaro.disclosure.urls")),
     path("records-management/", include("narvaro.retention.urls")),
     path("packages/", include("narvaro.packages.urls")),

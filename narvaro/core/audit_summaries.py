@@ -113,6 +113,20 @@ SAVED_REPLY_CREATED = gettext_noop("saved reply created")
 SAVED_REPLY_CHANGED = gettext_noop("saved reply changed")
 ROUTING_RULE_SAVED = gettext_noop("routing rule saved")
 
+# The inbox (narvaro.inbox).
+CONVERSATION_VIEWED = gettext_noop("conversation viewed")
+CONVERSATION_ASSIGNED = gettext_noop("conversation assigned")
+CONVERSATION_MOVED = gettext_noop("conversation moved to another unit")
+CONVERSATION_STATUS = gettext_noop("conversation status changed")
+CONVERSATION_NOTE = gettext_noop("internal note added to the conversation")
+CONVERSATION_CATEGORY = gettext_noop("conversation category set")
+CONVERSATION_REPLIED = gettext_noop("reply sent in the conversation")
+CONVERSATION_REFERRED = gettext_noop("referral sent in the conversation")
+CONVERSATION_REGISTERED = gettext_noop("conversation registered as a case")
+SAVED_REPLY_CREATED = gettext_noop("saved reply created")
+SAVED_REPLY_CHANGED = gettext_noop("saved reply changed")
+ROUTING_RULE_SAVED = gettext_noop("routing rule saved")
+
 # Summaries other apps write as plain strings or f-strings of exactly these forms (channels,
 # organisation, people and sign-in). Listed so they are shown translated; their writers can
 # move to `audit_summary` one at a time without changing a stored byte.

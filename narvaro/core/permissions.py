@@ -58,6 +58,8 @@ def shell_flags(user: User) -> dict[str, bool]:
     views_any = views is None or bool(views)
     return {
         "units": views_any,
+        # Anyone with a unit role reads its inbox; admins and registrars every unit's.
+        "inbox": views_any,
         "accounts": views_any,
         "policies": True,
         "audit": user.is_org_admin or user.is_registrar or manages_any,

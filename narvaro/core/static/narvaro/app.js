@@ -5,3 +5,74 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
 });
+
+// The inbox's one-key shortcuts (j/k next and previous, r reply, a assign, c close, u list).
+// Only where the page offers them, never while typing in a field, and they can be turned off
+// (WCAG 2.1.4): the choice is kept in this browser.
+(() => {
+  const OFF_KEY = "narvaro.shortcuts.off";
+  const isOff = () => window.localStorage.getItem(OFF_KEY) === "1";
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("[data-shortcuts-off]").forEach((box) => {
+      box.checked = isOff();
+      box.addEventListener("change", () => {
+        if (box.checked) window.localStorage.setItem(OFF_KEY, "1");
+        else window.localStorage.removeItem(OFF_KEY);
+      });
+    });
+  });
+  const typing = (el) =>
+    el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const focusField = (id) => {
+    const field = document.getElementById(id);
+    if (field) {
+      field.focus();
+      return true;
+    }
+    return false;
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || isOff() || typing(event.target)) return;
+    const key = event.key;
+    const rows = Array.from(document.querySelectorAll("[data-shortcut-row]"));
+    if (rows.length && (key === "j" || key === "k")) {
+      const at = rows.indexOf(document.activeElement);
+      const next = key === "j" ? Math.min(at + 1, rows.length - 1) : Math.max(at - 1, 0);
+      rows[at === -1 ? 0 : next].focus();
+      event.preventDefault();
+      return;
+    }
+    if (key === "r" && focusField("id_text")) {
+      event.preventDefault();
+      return;
+    }
+    if (key === "a" && focusField("id_assignee")) {
+      event.preventDefault();
+      return;
+    }
+    const target = document.querySelector(`[data-shortcut="${CSS.escape(key)}"]`);
+    if (target) {
+      event.preventDefault();
+      target.click();
+    }
+  });
+})();
+
+// A suggested earlier answer: "Use this" puts its text into the reply box.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-use-text]");
+  if (!button) return;
+  const box = document.getElementById("id_text");
+  if (box) {
+    box.value = button.dataset.useText;
+    box.focus();
+  }
+});
+
+// A saved reply loaded into the reply box by htmx: put the cursor in it.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.target.querySelector && event.target.querySelector("[data-focus-reply]")) {
+    const box = document.getElementById("id_text");
+    if (box) box.focus();
+  }
+});

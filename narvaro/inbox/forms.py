@@ -1,0 +1,176 @@
+"""Forms of the inbox: filters, reply, assign, move, status, note, register, saved replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from narvaro.core.models import User
+from narvaro.inbox.models import Category, RoutingRule, SavedReply, Status
+from narvaro.inbox.selectors import VIEWS
+from narvaro.inbox.services import MANUAL_STATUSES
+from narvaro.lib.forms import set_queryset
+from narvaro.organisation.models import Unit
+
+VIEW_LABELS = {
+    "active": _("Needs an answer"),
+    "mine": _("Assigned to me"),
+    "unassigned": _("Unassigned"),
+    "waiting": _("Waiting for the sender"),
+    "overdue": _("Overdue"),
+    "done": _("Done"),
+    "all": _("All"),
+}
+
+
+class FilterForm(forms.Form):
+    view = forms.ChoiceField(
+        label=_("Show"), choices=[(v, VIEW_LABELS[v]) for v in VIEWS], required=False
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=Unit.objects.none(), required=False, empty_label=_("All my units")
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Any")), *Category.choices], required=False
+    )
+    author = forms.CharField(label=_("Sender"), required=False, max_length=300)
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["unit"], units)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reply"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text=_("Sent publicly in the thread, or as a direct message to a direct message."),
+    )
+    then = forms.ChoiceField(
+        label=_("Afterwards"),
+        choices=[
+            (Status.ANSWERED, _("Mark as answered")),
+            (Status.WAITING, _("Wait for the sender")),
+            (Status.CLOSED, _("Close")),
+        ],
+        initial=Status.ANSWERED,
+    )
+    saved_reply = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["assignee"], User.objects.filter(pk__in=[p.pk for p in people]))
+
+
+class MoveForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Move to unit"), queryset=Unit.objects.all())
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[(s.value, s.label) for s in MANUAL_STATUSES]
+    )
+
+
+class CategoryForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_("Seen only by colleagues; never sent."),
+    )
+
+
+class RegisterForm(forms.Form):
+    description = forms.CharField(label=_("Short description of the case"), max_length=500)
+    case_number = forms.CharField(
+        label=_("Case number"),
+        max_length=100,
+        required=False,
+        help_text=_("From the case-management system, if it has one already."),
+    )
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("With the chosen conversations"),
+        choices=[
+            ("assign", _("Assign")),
+            ("move", _("Move to unit")),
+            ("close", _("Close")),
+            ("open", _("Open")),
+        ],
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Person"), queryset=User.objects.filter(is_active=True), required=False
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.all(), required=False)
+    conversations = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+
+    def __init__(self, *args: Any, ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["conversations"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(i, str(i)) for i in ids]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "move" and not data.get("unit"):
+            self.add_error("unit", _("Choose the unit to move to."))
+        return data
+
+
+class SavedReplyForm(forms.ModelForm):
+    class Meta:
+        model = SavedReply
+        fields = ["unit", "title", "language", "purpose", "body", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["unit"], units)
+
+
+class RoutingRuleForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "name",
+            "position",
+            "active",
+            "scope_unit",
+            "keywords",
+            "authors",
+            "category",
+            "target_unit",
+            "assignee",
+        ]
+        widgets = {
+            "keywords": forms.Textarea(attrs={"rows": 3}),
+            "authors": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (
+            data.get("keywords", "").strip()
+            or data.get("authors", "").strip()
+            or data.get("category")
+        ):
+            raise forms.ValidationError(
+                _("Set at least one condition: keywords, senders or a category.")
+            )
+        return data

@@ -1,0 +1,539 @@
+"""Pages of the inbox. Every view reaches conversations through the scoped selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from narvaro.core.audit_summaries import CONVERSATION_VIEWED, ROUTING_RULE_SAVED, audit_summary
+from narvaro.core.models import AuditEvent
+from narvaro.core.permissions import require_org_admin
+from narvaro.core.services import audit_record
+from narvaro.inbox import selectors, services
+from narvaro.inbox.forms import (
+    VIEW_LABELS,
+    AssignForm,
+    BulkForm,
+    CategoryForm,
+    FilterForm,
+    MoveForm,
+    NoteForm,
+    RegisterForm,
+    ReplyForm,
+    RoutingRuleForm,
+    SavedReplyForm,
+    StatusForm,
+)
+from narvaro.inbox.models import Conversation, RoutingRule, SavedReply
+from narvaro.lib.forms import post_data
+from narvaro.lib.htmx import redirect_to
+from narvaro.lib.paging import paginate
+from narvaro.lib.types import AuthedRequest
+from narvaro.organisation.roles import Capability
+from narvaro.organisation.selectors import unit_access, unit_list_for_user
+
+PAGE_SIZE = 50
+
+
+def _filters(request: AuthedRequest) -> tuple[FilterForm, selectors.InboxFilters]:
+    form = FilterForm(request.GET or None, units=selectors.units_for_inbox(request.user))
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = selectors.InboxFilters(
+        view=data.get("view") or "active",
+        unit=data.get("unit"),
+        category=data.get("category") or "",
+        author=(data.get("author") or "").strip(),
+    )
+    return form, filters
+
+
+def _querystring(request: AuthedRequest) -> str:
+    return urlencode([(k, str(v)) for k, v in request.GET.items() if k not in ("page", "since")])
+
+
+@login_required
+@require_GET
+def inbox(request: AuthedRequest) -> HttpResponse:
+    """The inbox list: conversations of the person's units, filtered, newest message first."""
+    form, filters = _filters(request)
+    conversations = selectors.conversation_list_for_user(request.user, filters)
+    page = paginate(request, conversations, PAGE_SIZE)
+    rows = selectors.conversation_rows(list(page.object_list), request.user)
+    counts = selectors.inbox_counts_for_user(request.user)
+    querystring = _querystring(request)
+    tabs = []
+    for view in ("active", "mine", "unassigned", "overdue", "waiting", "done", "all"):
+        params = {k: str(v) for k, v in request.GET.items() if k not in ("page", "view", "since")}
+        params["view"] = view
+        tabs.append(
+            {
+                "view": view,
+                "label": VIEW_LABELS[view],
+                "url": "?" + urlencode(params),
+                "count": counts.get(view),
+                "current": view == filters.view,
+            }
+        )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "tabs": tabs,
+        "filters": filters,
+        "querystring": querystring,
+        "loaded_at": timezone.now().isoformat(),
+        "bulk_form": BulkForm(ids=[]),
+        "can_act_any": bool(
+            unit_access(request.user).unit_ids(Capability.RESPOND) is None
+            or unit_access(request.user).unit_ids(Capability.RESPOND)
+        ),
+    }
+    return render(request, "inbox/inbox.html", context)
+
+
+@login_required
+@require_GET
+def inbox_news(request: AuthedRequest) -> HttpResponse:
+    """How many conversations got a new message since the list was loaded (polled by htmx)."""
+    _form, filters = _filters(request)
+    since = parse_datetime(request.GET.get("since", "")) or timezone.now()
+    count = selectors.newer_than(request.user, filters, since)
+    return render(
+        request,
+        "inbox/partials/news.html",
+        {"count": count, "reload_url": "?" + _querystring(request)},
+    )
+
+
+@login_required
+@require_POST
+def inbox_bulk(request: AuthedRequest) -> HttpResponse:
+    """One action for the chosen conversations; each must be one the person may answer."""
+    ids = [int(v) for v in request.POST.getlist("conversations") if v.isdigit()]
+    conversations = [selectors.get_conversation_for_user(request.user, i, act=True) for i in ids]
+    form = BulkForm(request.POST, ids=ids)
+    back = reverse("inbox:inbox") + "?" + request.POST.get("querystring", "")
+    if not ids:
+        messages.error(request, _("Choose at least one conversation."))
+        return redirect_to(request, back)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect_to(request, back)
+    unit = form.cleaned_data.get("unit")
+    if unit is not None and not unit_access(request.user).allows(unit.pk, Capability.VIEW):
+        raise Http404
+    try:
+        done = services.conversations_bulk(
+            actor=request.user,
+            conversations=conversations,
+            action=form.cleaned_data["action"],
+            assignee=form.cleaned_data.get("assignee"),
+            unit=unit,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect_to(request, back)
+    messages.success(request, _("%(count)d conversations changed.") % {"count": done})
+    return redirect_to(request, back)
+
+
+def _detail_context(
+    request: AuthedRequest, conversation: Conversation, **forms: Form
+) -> dict[str, object]:
+    user = request.user
+    timeline = selectors.conversation_timeline(conversation, user)
+    can_act = selectors.can_act(user, conversation)
+    people = selectors.responders_of_unit(conversation.unit) if can_act else []
+    context: dict[str, object] = {
+        "conversation": conversation,
+        "timeline": timeline,
+        "can_act": can_act,
+        "can_reply": can_act and services.can_reply_from_narvaro(conversation),
+        "restricted_hidden": conversation.restricted
+        and not selectors.sees_restricted(user, conversation),
+        "saved_replies": selectors.saved_replies_for(conversation) if can_act else [],
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(people=people, initial={"assignee": conversation.assignee_id}),
+        "move_form": forms.get("move_form") or MoveForm(initial={"unit": conversation.unit_id}),
+        "status_form": forms.get("status_form")
+        or StatusForm(initial={"status": conversation.status}),
+        "category_form": forms.get("category_form")
+        or CategoryForm(initial={"category": conversation.category}),
+        "note_form": forms.get("note_form") or NoteForm(prefix="note"),
+        "register_form": forms.get("register_form") or RegisterForm(),
+        "moderation_url": _moderation_url(conversation.root_item_id),
+    }
+    if can_act:
+        move_form = context["move_form"]
+        assert isinstance(move_form, MoveForm)
+        move_form.fields["unit"].queryset = unit_list_for_user(user)  # type: ignore[attr-defined]
+    return context
+
+
+def _moderation_url(item_id: int) -> str:
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse("moderation:item_moderate", args=[item_id])
+    except NoReverseMatch:
+        return ""
+
+
+def _log_view(request: AuthedRequest, conversation: Conversation) -> None:
+    """Opening a conversation shows archived records: logged like the record view (R37)."""
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=conversation,
+        unit_id=conversation.unit_id,
+        summary=audit_summary(CONVERSATION_VIEWED),
+        request=request,
+    )
+
+
+@login_required
+@require_GET
+def conversation_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    _log_view(request, conversation)
+    context = _detail_context(request, conversation)
+    context["neighbours"] = _neighbours(request, conversation)
+    return render(request, "inbox/conversation.html", context)
+
+
+def _neighbours(request: AuthedRequest, conversation: Conversation) -> dict[str, str]:
+    """The previous and next conversation in the list the person came from (j / k)."""
+    _form, filters = _filters(request)
+    ids = list(
+        selectors.conversation_list_for_user(request.user, filters).values_list("pk", flat=True)[
+            :500
+        ]
+    )
+    querystring = _querystring(request)
+    suffix = f"?{querystring}" if querystring else ""
+    found: dict[str, str] = {"list": reverse("inbox:inbox") + suffix}
+    if conversation.pk in ids:
+        at = ids.index(conversation.pk)
+        if at > 0:
+            found["previous"] = reverse("inbox:conversation_detail", args=[ids[at - 1]]) + suffix
+        if at + 1 < len(ids):
+            found["next"] = reverse("inbox:conversation_detail", args=[ids[at + 1]]) + suffix
+    return found
+
+
+@login_required
+@require_GET
+def conversation_suggestions(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Suggested answers for the sender's latest question (loaded after the page, by htmx)."""
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    suggestions = selectors.suggested_answers(conversation)
+    return render(
+        request,
+        "inbox/partials/suggestions.html",
+        {"conversation": conversation, "suggestions": suggestions},
+    )
+
+
+@login_required
+@require_GET
+def conversation_saved_reply(request: AuthedRequest, pk: int, saved_pk: int) -> HttpResponse:
+    """A saved reply filled in for this conversation, put into the reply box (htmx)."""
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    saved = selectors.saved_replies_for(conversation).filter(pk=saved_pk).first()
+    if saved is None:
+        raise Http404
+    text = services.saved_reply_render(saved, conversation, request.user)
+    form = ReplyForm(initial={"text": text, "saved_reply": saved.pk})
+    return render(
+        request,
+        "inbox/partials/reply_form.html",
+        {
+            "conversation": conversation,
+            "reply_form": form,
+            "can_reply": services.can_reply_from_narvaro(conversation),
+            "focus": True,
+        },
+    )
+
+
+def _after_post(
+    request: AuthedRequest, conversation: Conversation, template_forms: dict[str, Form]
+) -> HttpResponse:
+    context = _detail_context(request, conversation, **template_forms)
+    context["neighbours"] = _neighbours(request, conversation)
+    return render(request, "inbox/conversation.html", context, status=400)
+
+
+def _refused(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_POST
+def conversation_reply(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    form = ReplyForm(request.POST)
+    referral = request.POST.get("referral") == "1"
+    if form.is_valid():
+        saved = None
+        if form.cleaned_data.get("saved_reply"):
+            saved = (
+                selectors.saved_replies_for(conversation)
+                .filter(pk=form.cleaned_data["saved_reply"])
+                .first()
+            )
+        try:
+            action = services.conversation_reply(
+                actor=request.user,
+                conversation=conversation,
+                text=form.cleaned_data["text"],
+                then=form.cleaned_data["then"],
+                saved_reply=saved,
+                referral=referral or bool(saved and saved.purpose == SavedReply.Purpose.REFERRAL),
+                request=request,
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            if action.status == action.Status.SENT:
+                messages.success(request, _("Reply sent and archived."))
+                return redirect_to(request, conversation.get_absolute_url())
+            form.add_error(
+                None,
+                _("The platform refused the reply; nothing was sent. %(error)s")
+                % {"error": action.error},
+            )
+    return _after_post(request, conversation, {"reply_form": form})
+
+
+@login_required
+@require_POST
+def conversation_assign(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    people = selectors.responders_of_unit(conversation.unit)
+    form = AssignForm(request.POST, people=people)
+    if form.is_valid():
+        try:
+            services.conversation_assign(
+                actor=request.user,
+                conversation=conversation,
+                assignee=form.cleaned_data["assignee"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("Assignment saved."))
+            return redirect_to(request, conversation.get_absolute_url())
+    return _after_post(request, conversation, {"assign_form": form})
+
+
+@login_required
+@require_POST
+def conversation_assign_me(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    services.conversation_assign(
+        actor=request.user, conversation=conversation, assignee=request.user, request=request
+    )
+    messages.success(request, _("Assigned to you."))
+    return redirect_to(request, conversation.get_absolute_url())
+
+
+@login_required
+@require_POST
+def conversation_move(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    form = MoveForm(request.POST)
+    form.fields["unit"].queryset = unit_list_for_user(request.user)  # type: ignore[attr-defined]
+    if form.is_valid():
+        services.conversation_move(
+            actor=request.user,
+            conversation=conversation,
+            unit=form.cleaned_data["unit"],
+            request=request,
+        )
+        messages.success(request, _("Moved to %(unit)s.") % {"unit": form.cleaned_data["unit"]})
+        if (
+            selectors.conversation_list_for_user(request.user, selectors.InboxFilters(view="all"))
+            .filter(pk=conversation.pk)
+            .exists()
+        ):
+            return redirect_to(request, conversation.get_absolute_url())
+        return redirect_to(request, reverse("inbox:inbox"))
+    return _after_post(request, conversation, {"move_form": form})
+
+
+@login_required
+@require_POST
+def conversation_status(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        services.conversation_status_set(
+            actor=request.user,
+            conversation=conversation,
+            status=form.cleaned_data["status"],
+            request=request,
+        )
+        messages.success(request, _("Status saved."))
+        return redirect_to(request, conversation.get_absolute_url())
+    return _after_post(request, conversation, {"status_form": form})
+
+
+@login_required
+@require_POST
+def conversation_answered(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    services.conversation_mark_answered(
+        actor=request.user, conversation=conversation, request=request
+    )
+    messages.success(request, _("Marked as answered."))
+    return redirect_to(request, conversation.get_absolute_url())
+
+
+@login_required
+@require_POST
+def conversation_category(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    form = CategoryForm(request.POST)
+    if form.is_valid():
+        services.conversation_category_set(
+            actor=request.user,
+            conversation=conversation,
+            category=form.cleaned_data["category"],
+            request=request,
+        )
+        messages.success(request, _("Category saved. The classifier learns from it."))
+        return redirect_to(request, conversation.get_absolute_url())
+    return _after_post(request, conversation, {"category_form": form})
+
+
+@login_required
+@require_POST
+def conversation_note(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    form = NoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        services.conversation_note_add(
+            actor=request.user,
+            conversation=conversation,
+            text=form.cleaned_data["text"],
+            request=request,
+        )
+        messages.success(request, _("Note added."))
+        return redirect_to(request, conversation.get_absolute_url())
+    return _after_post(request, conversation, {"note_form": form})
+
+
+@login_required
+@require_POST
+def conversation_register(request: AuthedRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
+    form = RegisterForm(request.POST)
+    if form.is_valid():
+        try:
+            services.conversation_register(
+                actor=request.user,
+                conversation=conversation,
+                description=form.cleaned_data["description"],
+                case_number=form.cleaned_data["case_number"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("Registered as a case."))
+            return redirect_to(request, conversation.get_absolute_url())
+    return _after_post(request, conversation, {"register_form": form})
+
+
+# -- saved replies -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def saved_reply_list(request: AuthedRequest) -> HttpResponse:
+    replies = selectors.saved_reply_list_for_user(request.user)
+    manages = unit_access(request.user).unit_ids(Capability.MANAGE)
+    return render(
+        request,
+        "inbox/saved_reply_list.html",
+        {
+            "page": paginate(request, replies),
+            "can_create": manages is None or bool(manages),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_reply_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    saved = (
+        selectors.get_saved_reply_for_user(request.user, pk, write=True)
+        if pk is not None
+        else SavedReply()
+    )
+    units = unit_list_for_user(request.user, Capability.MANAGE)
+    if pk is None and not units.exists():
+        raise PermissionDenied
+    form = SavedReplyForm(post_data(request), instance=saved, units=units)
+    if form.is_valid():
+        try:
+            services.saved_reply_save(
+                actor=request.user, saved=form.save(commit=False), request=request
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("Saved reply saved."))
+            return redirect_to(request, reverse("inbox:saved_reply_list"))
+    return render(request, "inbox/saved_reply_form.html", {"form": form, "saved": saved})
+
+
+# -- routing rules -----------------------------------------------------------------------------
+
+
+@require_org_admin
+@require_GET
+def routing_rule_list(request: AuthedRequest) -> HttpResponse:
+    rules = RoutingRule.objects.select_related("scope_unit", "target_unit", "assignee")
+    return render(request, "inbox/routing_rule_list.html", {"rules": rules})
+
+
+@require_org_admin
+@require_http_methods(["GET", "POST"])
+def routing_rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    rule = RoutingRule() if pk is None else RoutingRule.objects.filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    form = RoutingRuleForm(post_data(request), instance=rule)
+    if form.is_valid():
+        saved = form.save()
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.CREATE if pk is None else AuditEvent.Action.UPDATE,
+            target=saved,
+            summary=audit_summary(ROUTING_RULE_SAVED),
+            request=request,
+        )
+        messages.success(request, _("Routing rule saved. It applies to new conversations."))
+        return redirect_to(request, reverse("inbox:routing_rule_list"))
+    return render(request, "inbox/routing_rule_form.html", {"form": form, "rule": rule})
