@@ -19,3 +19,6 @@ class InboxConfig(AppConfig):
         register_periodic(
             "inbox-derive", "narvaro.inbox.tasks.inbox_derive", dt.timedelta(minutes=1)
         )
+        register_periodic(
+            "inbox-due-recompute", "narvaro.inbox.tasks.inbox_due_recompute", dt.timedelta(days=1)
+        )

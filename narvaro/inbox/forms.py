@@ -174,3 +174,18 @@ class RoutingRuleForm(forms.ModelForm):
                 _("Set at least one condition: keywords, senders or a category.")
             )
         return data
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end is before the start."))
+        return data

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -488,3 +489,87 @@ def units_for_inbox(user: User) -> QuerySet[Unit]:
 
 def membership_units(user: User) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("unit_id", flat=True))
+
+
+# -- response times (R14) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitResponse:
+    """A unit's response figures for conversations received in a period, in business time."""
+
+    unit: Unit
+    received: int
+    answered: int
+    median_first_response: dt.timedelta | None
+    median_to_answered: dt.timedelta | None
+    within_target: int
+    target: dt.timedelta
+    overdue_now: int
+    on_duty: list[User]
+    responded: int
+
+    @property
+    def within_target_share(self) -> float | None:
+        """Of the conversations with a first response, the share within the target."""
+        return self.within_target / self.responded if self.responded else None
+
+
+def _median(values: list[dt.timedelta]) -> dt.timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def response_report_for_user(
+    user: User, start: dt.datetime, end: dt.datetime, *, clock: Any = None
+) -> list[UnitResponse]:
+    """Per unit the person may see: conversations received in [start, end) and how fast they
+    were answered, in business hours; imported history (no due time) is not counted."""
+    from narvaro.inbox.targets import TargetClock
+    from narvaro.organisation.selectors import on_duty_map
+
+    clock = clock or TargetClock()
+    rows = (
+        _visible(user, Conversation.objects.all())
+        .filter(opened_at__gte=start, opened_at__lt=end, due_at__isnull=False)
+        .values_list("unit_id", "opened_at", "first_response_at", "answered_at")
+    )
+    per_unit: dict[int, list[tuple[Any, ...]]] = {}
+    for unit_id, opened, first, answered in rows.iterator(chunk_size=2000):
+        per_unit.setdefault(unit_id, []).append((opened, first, answered))
+    now = timezone.now()
+    overdue = dict(
+        _visible(user, Conversation.objects.all())
+        .filter(status__in=ACTIVE_STATUSES, due_at__lt=now)
+        .order_by()
+        .values("unit_id")
+        .annotate(n=models.Count("id"))
+        .values_list("unit_id", "n")
+    )
+    duty = on_duty_map(timezone.localdate())
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=set(per_unit) | set(overdue))}
+    report = []
+    for unit_id, unit in sorted(units.items(), key=lambda pair: pair[1].name):
+        items = per_unit.get(unit_id, [])
+        target = clock.target(unit_id)
+        firsts = [clock.elapsed(o, f) for o, f, _ in items if f is not None]
+        to_answered = [clock.elapsed(o, a) for o, _, a in items if a is not None]
+        entry = UnitResponse(
+            unit=unit,
+            received=len(items),
+            answered=len(to_answered),
+            median_first_response=_median(firsts),
+            median_to_answered=_median(to_answered),
+            within_target=sum(1 for f in firsts if f <= target),
+            target=target,
+            overdue_now=overdue.get(unit_id, 0),
+            on_duty=duty.get(unit_id, []),
+            responded=len(firsts),
+        )
+        report.append(entry)
+    return report

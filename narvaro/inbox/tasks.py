@@ -17,3 +17,11 @@ def inbox_derive() -> dict[str, int]:
         "responses": result.responses,
         "reopened": result.reopened,
     }
+
+
+@task()
+def inbox_due_recompute() -> dict[str, int]:
+    """Nightly: due moments follow changed business hours, holidays and targets."""
+    from narvaro.inbox.targets import conversations_due_recompute
+
+    return {"changed": conversations_due_recompute()}

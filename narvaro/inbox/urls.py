@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/category/", views.conversation_category, name="conversation_category"),
     path("<int:pk>/note/", views.conversation_note, name="conversation_note"),
     path("<int:pk>/register/", views.conversation_register, name="conversation_register"),
+    path("response-times/", views.response_times, name="response_times"),
     path("saved-replies/", views.saved_reply_list, name="saved_reply_list"),
     path("saved-replies/new/", views.saved_reply_edit, name="saved_reply_create"),
     path("saved-replies/<int:pk>/", views.saved_reply_edit, name="saved_reply_edit"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +31,7 @@ from narvaro.inbox.forms import (
     FilterForm,
     MoveForm,
     NoteForm,
+    PeriodForm,
     RegisterForm,
     ReplyForm,
     RoutingRuleForm,
@@ -537,3 +539,27 @@ def routing_rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResp
         messages.success(request, _("Routing rule saved. It applies to new conversations."))
         return redirect_to(request, reverse("inbox:routing_rule_list"))
     return render(request, "inbox/routing_rule_form.html", {"form": form, "rule": rule})
+
+
+# -- response times ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def response_times(request: AuthedRequest) -> HttpResponse:
+    """Per unit: how fast conversations were answered, in business hours, and who is on duty."""
+    form = PeriodForm(request.GET or None)
+    today = timezone.localdate()
+    start_day, end_day = today - dt.timedelta(days=29), today
+    if form.is_bound and form.is_valid():
+        start_day = form.cleaned_data.get("start") or start_day
+        end_day = form.cleaned_data.get("end") or end_day
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(end_day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    report = selectors.response_report_for_user(request.user, start, end)
+    return render(
+        request,
+        "inbox/response_times.html",
+        {"form": form, "report": report, "start": start_day, "end": end_day},
+    )
