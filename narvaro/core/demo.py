@@ -312,6 +312,11 @@ def demo_load() -> list[DemoLogin]:
         )
         for target in _path_to(state):
             channel_services.account_transition(actor=None, account=account, to_state=target)
+
+    # A few days of questions, critique and answers, so the inbox and the records have content.
+    from narvaro.core.demo_records import demo_records_load
+
+    demo_records_load(author=people["chef"])
     return logins
 
 

@@ -63,3 +63,34 @@ class DemoTests(TestCase):
         self.assertEqual(AuditEvent.objects.count(), events)
         self.assertIn("narvaro-demo", out.getvalue())
         self.assertIn("http://127.0.0.1:8000/", out.getvalue())
+
+
+class DemoRecordsTests(TestCase):
+    def test_the_demo_inbox_has_conversations_from_the_archive_loaded_once(self) -> None:
+        from narvaro.archive.models import Item
+        from narvaro.inbox.models import Conversation, SavedReply, Status
+
+        demo_load()
+        self.assertEqual(Item.objects.count(), 11)
+        by_sender = {c.author_handle: c for c in Conversation.objects.select_related("unit")}
+        self.assertEqual(
+            set(by_sender),
+            {
+                "@karin@social.example",
+                "@omar@social.example",
+                "@lisa@social.example",
+                "@per@social.example",
+                "@maria@social.example",
+                "@anders@social.example",
+                "@eva@social.example",
+                "@jonas@social.example",
+            },
+        )
+        self.assertEqual(by_sender["@omar@social.example"].status, Status.ANSWERED)
+        self.assertEqual(by_sender["@karin@social.example"].unit.slug, "bibliotek")
+        self.assertEqual(by_sender["@anders@social.example"].unit.slug, "gata-park")
+        self.assertTrue(by_sender["@maria@social.example"].restricted)  # a personnummer (R33)
+        self.assertTrue(SavedReply.objects.filter(unit__slug="bibliotek").exists())
+        demo_load()
+        self.assertEqual(Item.objects.count(), 11)
+        self.assertEqual(Conversation.objects.count(), 8)
