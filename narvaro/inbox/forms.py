@@ -8,11 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from narvaro.core.models import User
-from narvaro.inbox.models import Category, RoutingRule, SavedReply, Status
+from narvaro.inbox.models import RoutingRule, SavedReply, Status
 from narvaro.inbox.selectors import VIEWS
 from narvaro.inbox.services import MANUAL_STATUSES
 from narvaro.lib.forms import set_queryset
 from narvaro.organisation.models import Unit
+from narvaro.radar.models import Category
 
 VIEW_LABELS = {
     "active": _("Needs an answer"),
@@ -133,6 +134,52 @@ class BulkForm(forms.Form):
         return data
 
 
+# The placeholders a saved reply may hold (filled by services.saved_reply_render).
+PLACEHOLDERS = ("name", "handle", "unit", "contact", "signature")
+
+
+def placeholder_problems(text: str) -> list[str]:
+    """What is wrong with the placeholders of `text`, each naming the placeholder as written.
+
+    A placeholder is one of PLACEHOLDERS in braces; a brace meant as text is doubled ({{ }}).
+    """
+    problems: list[str] = []
+    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char in "{}" and text[at : at + 2] in ("{{", "}}"):
+            at += 2
+            continue
+        if char == "}":
+            problems.append(
+                _("A closing brace without an opening one: } (write }} for a brace in the text).")
+            )
+            at += 1
+            continue
+        if char == "{":
+            end = text.find("}", at + 1)
+            opening = text.find("{", at + 1)
+            if end == -1 or (opening != -1 and opening < end):
+                written = text[at:].split(maxsplit=1)[0]
+                problems.append(
+                    _("The placeholder %(placeholder)s is not closed with }.")
+                    % {"placeholder": written}
+                )
+                at += 1
+                continue
+            written = text[at : end + 1]
+            if written[1:-1] not in PLACEHOLDERS:
+                problems.append(
+                    _("Unknown placeholder %(placeholder)s. Use %(known)s.")
+                    % {"placeholder": written, "known": known}
+                )
+            at = end + 1
+            continue
+        at += 1
+    return problems
+
+
 class SavedReplyForm(forms.ModelForm):
     class Meta:
         model = SavedReply
@@ -142,6 +189,13 @@ class SavedReplyForm(forms.ModelForm):
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["unit"], units)
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"]
+        problems = placeholder_problems(body)
+        if problems:
+            raise forms.ValidationError(" ".join(str(p) for p in problems))
+        return body
 
 
 class RoutingRuleForm(forms.ModelForm):

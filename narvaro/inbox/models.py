@@ -16,6 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The radar's classification of the first inbound item, cached on the conversation for the
+# list's filters and for routing.
+from narvaro.radar.models import Category
+
 
 class Status(models.TextChoices):
     NEW = "new", _("New")
@@ -30,15 +34,6 @@ class Status(models.TextChoices):
 # A conversation in one of these still needs us; the others are done until the sender writes.
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN)
 DONE_STATUSES = (Status.ANSWERED, Status.REFERRED, Status.REGISTERED, Status.CLOSED)
-
-
-class Category(models.TextChoices):
-    """The radar's classification of the first inbound item, cached for filters and routing."""
-
-    QUESTION = "question", _("Question")
-    CRITIQUE = "critique", _("Critique")
-    PRAISE = "praise", _("Praise")
-    OTHER = "other", _("Other")
 
 
 class Conversation(models.Model):

@@ -42,7 +42,6 @@ from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.inbox.derive import conversations_derive
 from narvaro.inbox.models import (
-    Category,
     Conversation,
     ConversationEvent,
     ConversationItem,
@@ -51,6 +50,7 @@ from narvaro.inbox.models import (
 )
 from narvaro.inbox.targets import TargetClock
 from narvaro.organisation.models import Unit
+from narvaro.radar.models import Category
 
 # Statuses a person may set by hand; answered, referred and registered follow from actions.
 MANUAL_STATUSES = (Status.OPEN, Status.WAITING, Status.CLOSED)
