@@ -617,6 +617,8 @@ NOT_PAGES = {
     "channels:account_transition",
     "channels:account_export",
     "channels:account_completeness_csv",
+    "channels:account_oauth_start",  # POST only: redirects to the instance
+    "channels:oauth_callback",  # the instance sends the browser back: redirects on
     "archive:record_export",
     "archive:record_media",
     "packages:export_download",  # a zip file

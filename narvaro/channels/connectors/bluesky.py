@@ -7,9 +7,13 @@ document and refreshes the access token itself).
 
 What a harvest reads: the account's repository as a CAR (`com.atproto.sync.getRepo`), once
 per new commit (`getLatestCommit`'s `rev` is the cursor, so an unchanged repository costs one
-small request). The records are mapped by the export importer
-(`narvaro.channels.importers.bluesky`), so a harvest and an imported `repo.car` of the same
-account store the same items: posts, replies, reposts; images and video are fetched with
+small request). Once a full export has been read, later harvests ask only for what changed
+(`getRepo?since=REV`: the blocks written after that revision, i.e. new and changed records
+and the tree nodes above them) and fetch blobs only for those records; a full export is read
+again once a day (`FULL_EXPORT_EVERY`) to re-anchor the listing (see `diff_walk`). The
+records are mapped by the export importer (`narvaro.channels.importers.bluesky`), so a
+harvest and an imported `repo.car` of the same account store the same items: posts,
+replies, reposts; images and video are fetched with
 `com.atproto.sync.getBlob` and archived with their alt text. A record changed with
 `putRecord` has new content and becomes a new version of its item.
 
@@ -36,6 +40,7 @@ failures → Unavailable, "No service configured" → NotSupported, other 4xx �
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import re
@@ -44,6 +49,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import libipld
 from atproto_client import Client
 from atproto_client.exceptions import (
     BadRequestError,
@@ -79,6 +85,9 @@ from narvaro.channels.importers.bluesky import (
     POST,
     REPOST,
     BlueskyRepoImporter,
+    car_sections,
+    cid_str,
+    decode_record,
     parse_datetime,
 )
 from narvaro.channels.importers.bluesky import record_capture as import_record_capture
@@ -127,7 +136,11 @@ def translate(exc: Exception) -> Exception:
     if isinstance(exc, LoginRequiredError):
         return AuthError("not signed in")
     if isinstance(exc, RateLimitExceededError):
-        return RateLimited(str(exc), retry_after=exc.retry_after or 60.0)
+        # Retry-After when sent; else the window's RateLimit-Reset (epoch seconds).
+        wait = exc.retry_after
+        if wait is None and exc.reset_at is not None:
+            wait = max(1.0, (exc.reset_at - dt.datetime.now(dt.UTC)).total_seconds())
+        return RateLimited(str(exc), retry_after=wait if wait is not None else 60.0)
     if isinstance(exc, ModelError):
         return MalformedResponse(f"unreadable answer from the PDS: {exc}")
     if not isinstance(exc, RequestErrorBase):
@@ -236,6 +249,102 @@ def profile_from_view(view: dict[str, Any]) -> Profile:
     )
 
 
+#: A full repository export re-anchors the incremental listing at least this often.
+FULL_EXPORT_EVERY = dt.timedelta(days=1)
+
+
+@dataclasses.dataclass
+class RepoDiff:
+    """What `getRepo?since=` showed: changed records and every key the tree holds now."""
+
+    rev: str
+    changed: list[tuple[str, str, dict[str, Any]]]  # (key, record CID, record)
+    keys: set[str]  # every "collection/rkey" of the tree now (from the listing where unchanged)
+
+
+def diff_walk(car: bytes, previous_keys: set[str]) -> RepoDiff:
+    """Read a `getRepo?since=` CAR: new and changed records, and the tree's keys now.
+
+    The CAR holds the new commit and every block written since the earlier revision: the
+    records created or changed and the tree nodes on their paths. Walking the tree from the
+    new root, a node that is in the CAR lists its keys; a subtree that is not in the CAR did
+    not change, so it holds exactly the keys it held before, i.e. the earlier listing's keys
+    between the keys around that link. A key of the earlier listing that is in neither is
+    a deleted record. `previous_keys` are full keys ("app.bsky.feed.post/RKEY").
+    """
+    try:
+        header_block, sections = car_sections(car)
+        header = libipld.decode_dag_cbor(header_block)
+    except (ValueError, TypeError) as exc:
+        raise MalformedResponse(f"the repository diff is unreadable: {exc}") from exc
+    raw = dict(sections)
+
+    def block(link: bytes) -> Any:
+        """A tree node or the commit (bytes there are keys and links, never ambiguous)."""
+        try:
+            return libipld.decode_dag_cbor(raw[link])
+        except (ValueError, TypeError) as exc:
+            raise MalformedResponse(f"the repository diff has an unreadable block: {exc}") from exc
+
+    roots = header.get("roots") if isinstance(header, dict) else None
+    if not roots or roots[0] not in raw:
+        raise MalformedResponse("the repository diff has no commit")
+    commit = block(roots[0])
+    if not isinstance(commit, dict) or not isinstance(commit.get("data"), bytes):
+        raise MalformedResponse("the repository diff's commit names no tree")
+    before = sorted(previous_keys)
+    keys: set[str] = set()
+    changed: list[tuple[str, str, dict[str, Any]]] = []
+    # (node link, lower bound, upper bound): the subtree holds keys strictly between them.
+    stack: list[tuple[bytes, str | None, str | None]] = [(commit["data"], None, None)]
+    visited: set[bytes] = set()
+    while stack:
+        link, low, high = stack.pop()
+        if link not in raw:
+            # Unchanged since the earlier revision: its keys are the earlier ones in range.
+            start = 0 if low is None else bisect.bisect_right(before, low)
+            end = len(before) if high is None else bisect.bisect_left(before, high)
+            keys.update(before[start:end])
+            continue
+        node = block(link)
+        if link in visited or not isinstance(node, dict) or not isinstance(node.get("e"), list):
+            raise MalformedResponse("the repository diff has a malformed tree node")
+        visited.add(link)
+        entries: list[tuple[str, bytes, bytes | None]] = []
+        previous = b""
+        for entry in node["e"]:
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("k"), bytes)
+                and isinstance(entry.get("v"), bytes)
+                and isinstance(entry.get("p"), int)
+                and 0 <= entry["p"] <= len(previous)
+            ):
+                raise MalformedResponse("the repository diff has a malformed tree entry")
+            key_bytes = previous[: entry["p"]] + entry["k"]
+            previous = key_bytes
+            subtree = entry.get("t")
+            entries.append(
+                (key_bytes.decode("utf-8", "replace"), entry["v"], subtree if subtree else None)
+            )
+        first = entries[0][0] if entries else high
+        if isinstance(node.get("l"), bytes):
+            stack.append((node["l"], low, first))
+        for index, (key, value, subtree) in enumerate(entries):
+            keys.add(key)
+            if value in raw and key.partition("/")[0] in (POST, REPOST):
+                try:
+                    record = decode_record(raw[value])
+                except ValueError as exc:
+                    raise MalformedResponse(f"an unreadable record {key}: {exc}") from exc
+                changed.append((key, cid_str(value), record))
+            if subtree is not None:
+                upper = entries[index + 1][0] if index + 1 < len(entries) else high
+                stack.append((subtree, key, upper))
+    changed.sort()
+    return RepoDiff(rev=str(commit.get("rev") or ""), changed=changed, keys=keys)
+
+
 def notifications_enabled() -> bool:
     """NARVARO_BLUESKY_NOTIFICATIONS (settings.py reads and checks it; default on)."""
     return bool(settings.NARVARO_BLUESKY_NOTIFICATIONS)
@@ -257,6 +366,8 @@ class BlueskyConnector(Connector):
         self._client: Client | None = None
         self.did = ""
         self._listed: set[str] | None = None
+        #: "full" or "diff": how the last harvest read the repository (for tests and logs).
+        self.last_export = ""
 
     # -- requests ------------------------------------------------------------------------
 
@@ -324,6 +435,16 @@ class BlueskyConnector(Connector):
         same_repo = cursor.get("did") == self.did
         if same_repo and cursor.get("rev") == rev:
             return
+        full_at = parse_datetime(cursor.get("full_at")) if same_repo else None
+        if (
+            same_repo
+            and cursor.get("rev")
+            and full_at is not None
+            and dt.datetime.now(dt.UTC) - full_at < FULL_EXPORT_EVERY
+        ):
+            yield from self._harvest_diff(cursor)
+            return
+        self.last_export = "full"
         car = self._query("com.atproto.sync.getRepo", {"did": self.did}).content
         if not isinstance(car, bytes):
             raise MalformedResponse("getRepo did not answer with a CAR file")
@@ -359,7 +480,75 @@ class BlueskyConnector(Connector):
         ]
         yield HarvestBatch(
             events=events,
-            cursor={"did": self.did, "rev": rev, "records": ",".join(sorted(keys))},
+            cursor={
+                "did": self.did,
+                "rev": rev,
+                "records": ",".join(sorted(keys)),
+                "full_at": dt.datetime.now(dt.UTC).isoformat(),
+            },
+        )
+
+    def _harvest_diff(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
+        """Only what changed since the cursor's revision (`getRepo?since=`), see `diff_walk`."""
+        self.last_export = "diff"
+        car = self._query(
+            "com.atproto.sync.getRepo", {"did": self.did, "since": cursor["rev"]}
+        ).content
+        if not isinstance(car, bytes):
+            raise MalformedResponse("getRepo did not answer with a CAR file")
+        before = {
+            _long(self.did, key).removeprefix(f"at://{self.did}/")
+            for key in filter(None, cursor.get("records", "").split(","))
+        }
+        diff = diff_walk(car, before)
+        if not diff.rev:
+            raise MalformedResponse("the repository diff's commit has no rev")
+        captures: list[CaptureInput] = []
+        for key, cid, record in diff.changed:
+            collection = key.partition("/")[0]
+            if collection not in (POST, REPOST):
+                continue
+            record_type = record.get("$type")
+            if record_type is not None and record_type != collection:
+                continue  # as the importer: a record that is not what its collection promises
+            capture = record_capture(
+                did=self.did,
+                handle=self.handle,
+                uri=f"at://{self.did}/{key}",
+                cid=cid,
+                record=record,
+            )
+            if capture is not None:
+                captures.append(capture)
+        for start in range(0, len(captures), PAGE):
+            yield HarvestBatch(
+                captures=[self._with_media(c) for c in captures[start : start + PAGE]]
+            )
+        listed = {
+            f"at://{self.did}/{key}" for key in diff.keys if key.partition("/")[0] in (POST, REPOST)
+        }
+        self._listed = listed
+        now_keys = {_short(uri) for uri in listed}
+        before_short = set(filter(None, cursor.get("records", "").split(",")))
+        occurred = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+        events = [
+            EventInput(
+                platform=self.platform,
+                remote_id=_long(self.did, key),
+                type="deleted",
+                occurred_at=occurred,
+                details={"detected_by": "repository listing"},
+            )
+            for key in sorted(before_short - now_keys)
+        ]
+        yield HarvestBatch(
+            events=events,
+            cursor={
+                "did": self.did,
+                "rev": diff.rev,
+                "records": ",".join(sorted(now_keys)),
+                "full_at": cursor.get("full_at", ""),
+            },
         )
 
     def _harvest_notifications(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:

@@ -207,6 +207,56 @@ class _CborReader:
         raise ValueError(f"unsupported CBOR simple value {info}")
 
 
+def decode_record(block: bytes) -> dict[str, Any]:
+    """A record block in atproto's JSON form (links as {"$link"}, bytes as {"$bytes"}).
+
+    For the live connector's incremental harvest, which reads record blocks out of a
+    `getRepo?since=` CAR; ValueError when the block is not a DAG-CBOR map.
+    """
+    record = _CborReader(block).decode()
+    if not isinstance(record, dict):
+        raise ValueError("the record is not a map")
+    return record
+
+
+def car_sections(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """A CAR held in memory: its header block and every (binary CID, block), digests checked.
+
+    ValueError when the framing, a CID or a digest is wrong.
+    """
+
+    def varint(pos: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            if pos >= len(data) or shift > 63:
+                raise ValueError(f"a malformed length at byte {pos}")
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value, pos
+
+    size, pos = varint(0)
+    header = data[pos : pos + size]
+    pos += size
+    blocks: list[tuple[bytes, bytes]] = []
+    while pos < len(data):
+        size, start = varint(pos)
+        end = start + size
+        if end > len(data):
+            raise ValueError(f"a block cut off at byte {start}")
+        try:
+            cid, used = _split_cid(data[start:end], start)
+            block = data[start + used : end]
+            _check_digest(cid, block, start)
+        except _Corrupt as exc:
+            raise ValueError(str(exc)) from exc
+        blocks.append((cid, block))
+        pos = end
+    return header, blocks
+
+
 def parse_datetime(value: Any) -> dt.datetime | None:
     """An atproto datetime (ISO 8601 with a timezone), or None if missing or unreadable."""
     # "-00:00" (an unknown offset) is not allowed in atproto datetimes.
