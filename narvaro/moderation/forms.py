@@ -76,6 +76,7 @@ class ModerationForm(forms.Form):
             ("public", _("Everyone (public reply)")),
         ],
         initial="direct",
+        required=False,
     )
 
     def __init__(self, *args: Any, live: bool = True, **kwargs: Any) -> None:

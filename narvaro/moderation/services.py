@@ -42,6 +42,8 @@ from narvaro.archive.models import Direction, Item, ItemEvent, ItemVersion, Vers
 from narvaro.channels import actions as platform
 from narvaro.channels.connectors.base import Connector, PostDraft
 from narvaro.channels.models import Account, CommentPolicyVersion, Connection, PlatformAction
+from narvaro.core import audit_summaries as summaries
+from narvaro.core.audit_summaries import audit_summary
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 from narvaro.moderation.models import (
@@ -123,7 +125,7 @@ def queue_review(*, actor: User, account: Account, item_ids: list[int]) -> int:
                 action=AuditEvent.Action.UPDATE,
                 target=account,
                 unit_id=account.unit_id,
-                summary=f"moderation: {len(reviewed)} item(s) reviewed on {account}",
+                summary=audit_summary(summaries.MODERATION_REVIEWED, count=len(reviewed)),
                 changes={"reviewed": [None, reviewed]},
             )
             _resolve_alerts(account, now)
@@ -435,7 +437,12 @@ def moderation_act(
             action=AuditEvent.Action.UPDATE,
             target=record,
             unit_id=account.unit_id,
-            summary=f"moderation: {action} {record.get_status_display()} on {item} ({reason})",
+            summary=audit_summary(
+                summaries.MODERATION_DECIDED,
+                moderation_action=action,
+                moderation_status=record.status,
+                moderation_reason=reason,
+            ),
             changes={
                 "action": [None, action],
                 "reason": [None, reason],
@@ -625,7 +632,7 @@ def escalation_open(*, action: ModerationAction) -> EscalationTask:
         action=AuditEvent.Action.CREATE,
         target=task,
         unit_id=unit.pk,
-        summary=f"moderation: escalation opened for {action.item} ({action.reason})",
+        summary=audit_summary(summaries.ESCALATION_OPENED, moderation_reason=action.reason),
         changes={"bundle_sha256": [None, digest], "assignees": [None, [str(m) for m in managers]]},
     )
     _mail(
@@ -667,7 +674,7 @@ def escalation_close(
             action=AuditEvent.Action.TRANSITION,
             target=task,
             unit_id=task.unit_id,
-            summary=f"moderation: escalation {status}",
+            summary=audit_summary(summaries.ESCALATION_CLOSED, escalation_status=status),
             changes={
                 "status": [EscalationTask.Status.OPEN, status],
                 "police_reference": [None, task.police_reference],
@@ -676,15 +683,19 @@ def escalation_close(
     return task
 
 
-def download_log(*, actor: User, target: ModerationAction | EscalationTask, what: str) -> None:
+def download_log(*, actor: User, target: ModerationAction | EscalationTask) -> None:
     """Log that someone downloaded a rendering or an evidence bundle (they hold personal data)."""
-    unit_id = target.account.unit_id
+    message = (
+        summaries.MODERATION_RENDERING_DOWNLOADED
+        if isinstance(target, ModerationAction)
+        else summaries.EVIDENCE_BUNDLE_DOWNLOADED
+    )
     audit_record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         target=target,
-        unit_id=unit_id,
-        summary=f"moderation: {what} downloaded",
+        unit_id=target.account.unit_id,
+        summary=audit_summary(message),
     )
 
 
@@ -762,7 +773,7 @@ def _raise(
                 action=AuditEvent.Action.CREATE,
                 target=alert,
                 unit_id=account.unit_id,
-                summary=f"moderation: {account} queue not reviewed ({level})",
+                summary=audit_summary(summaries.SUPERVISION_ALERT, alert_level=level),
             )
     except IntegrityError:  # another monitor raised it a moment ago
         return None

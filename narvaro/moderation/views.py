@@ -166,7 +166,7 @@ def action_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def action_rendering(request: AuthedRequest, pk: int) -> FileResponse:
     """The stored rendering (PDF) of the item as it was before the action; logged."""
     action = selectors.get_action_for_user(request.user, pk)
-    services.download_log(actor=request.user, target=action, what="rendering")
+    services.download_log(actor=request.user, target=action)
     return FileResponse(
         default_storage.open(action.rendering_name, "rb"),
         as_attachment=True,
@@ -219,7 +219,7 @@ def escalation_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def escalation_bundle(request: AuthedRequest, pk: int) -> FileResponse:
     """The evidence bundle (zip with a SHA-256 manifest); logged."""
     task = selectors.get_escalation_for_user(request.user, pk)
-    services.download_log(actor=request.user, target=task, what="evidence bundle")
+    services.download_log(actor=request.user, target=task)
     return FileResponse(
         default_storage.open(task.bundle_name, "rb"),
         as_attachment=True,
