@@ -30,6 +30,7 @@ from narvaro.channels.connectors.base import ConnectorError
 from narvaro.channels.harvest import build_connector, connection_save
 from narvaro.channels.models import Account, Connection, OAuthClient
 from narvaro.channels.tokens import decrypt_credentials, encrypt_credentials
+from narvaro.core.audit_summaries import APP_REGISTERED, audit_summary
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
 
@@ -94,7 +95,7 @@ def oauth_client_get_or_register(
         action=AuditEvent.Action.SECURITY,
         target=account,
         unit_id=account.unit_id,
-        summary="app registered on the instance",
+        summary=audit_summary(APP_REGISTERED),
         changes={"instance": [None, base_url], "redirect": [None, redirect_uri]},
     )
     return found
