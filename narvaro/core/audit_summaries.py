@@ -94,6 +94,17 @@ SNAPSHOT_REQUESTED = gettext_noop("account snapshot requested")
 SNAPSHOT_MADE = gettext_noop("account snapshot made")
 PACKAGE_RESTORED = gettext_noop("archive package restored from %(path)s")
 
+# Moderation (narvaro.moderation).
+MODERATION_REVIEWED = gettext_noop("%(count)s item(s) reviewed in the moderation queue")
+MODERATION_DECIDED = gettext_noop(
+    "moderation: %(moderation_action)s %(moderation_status)s (%(moderation_reason)s)"
+)
+ESCALATION_OPENED = gettext_noop("escalation opened: %(moderation_reason)s")
+ESCALATION_CLOSED = gettext_noop("escalation closed: %(escalation_status)s")
+MODERATION_RENDERING_DOWNLOADED = gettext_noop("moderation rendering downloaded")
+EVIDENCE_BUNDLE_DOWNLOADED = gettext_noop("evidence bundle downloaded")
+SUPERVISION_ALERT = gettext_noop("moderation queue not reviewed: %(alert_level)s")
+
 # The critique radar and classification (narvaro.radar).
 CATEGORY_SET = gettext_noop("category set to %(category)s")
 RADAR_ALERT_ACKNOWLEDGED = gettext_noop("radar alert acknowledged")
@@ -189,6 +200,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "role": ("narvaro.organisation.models.Membership.Role",),
     "org_role": ("narvaro.core.models.User.OrgRole",),
     "category": ("narvaro.radar.models.Category",),
+    "moderation_action": ("narvaro.moderation.models.Action",),
+    "moderation_status": ("narvaro.moderation.models.ModerationAction.Status",),
+    "moderation_reason": ("narvaro.moderation.models.Reason",),
+    "escalation_status": ("narvaro.moderation.models.EscalationTask.Status",),
+    "alert_level": ("narvaro.moderation.models.SupervisionAlert.Level",),
 }
 # Codes written in summaries that belong to no choice list.
 _EXTRA_LABELS: dict[str, dict[str, str]] = {
