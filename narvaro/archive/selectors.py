@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,6 +25,7 @@ from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
 from narvaro.core.models import User
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access, unit_children_map, unit_subtree_ids
+from narvaro.radar.selectors import withhold_restricted
 
 
 def sees_secret_records(user: User) -> bool:
@@ -206,6 +207,9 @@ class RecordView:
     thread: Sequence[Item]
     can_see_payload: bool
     parent: Item | None = None
+    # The text is withheld: it holds a personnummer and the person is not among those who
+    # may read it (radar.selectors.withhold_restricted, R33).
+    text_withheld: bool = False
 
 
 def _diff(before: str, after: str) -> list[DiffLine]:
@@ -247,6 +251,11 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
     # The item it answers, when the archive holds it and the person may see it: it is in
     # the same thread, so it costs no query of its own.
     parent = next((t for t in thread if t.remote_id == item.parent_remote_id), None)
+    withheld = withhold_restricted(user, [item, *thread])
+    if item.pk in withheld:
+        for view in views:
+            view.version.text = view.version.html = None
+            view.changes.clear()
     return RecordView(
         item=item,
         versions=views,
@@ -254,6 +263,7 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
         thread=thread,
         can_see_payload=sees_secret_records(user),
         parent=parent if item.parent_remote_id else None,
+        text_withheld=item.pk in withheld,
     )
 
 
@@ -325,3 +335,24 @@ def _chain_events(account_id: int, batch: int) -> Iterator[ItemEvent]:
         .order_by("seq")
         .iterator(chunk_size=batch)
     )
+
+
+def items_held(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (platform, remote id) pairs the archive holds an item for.
+
+    Not scoped to a person: for the importers, which decide before storing a batch which of
+    its events name an item the archive holds (the archive refuses the others).
+    """
+    by_platform: dict[str, set[str]] = {}
+    for platform, remote_id in keys:
+        by_platform.setdefault(platform, set()).add(remote_id)
+    held: set[tuple[str, str]] = set()
+    for platform, remote_ids in by_platform.items():
+        ordered = sorted(remote_ids)
+        for start in range(0, len(ordered), 900):  # one `IN (...)` small enough for any engine
+            held.update(
+                Item.objects.filter(
+                    platform=platform, remote_id__in=ordered[start : start + 900]
+                ).values_list("platform", "remote_id")
+            )
+    return held

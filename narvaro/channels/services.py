@@ -465,18 +465,12 @@ def import_events_unheld(*, batch: Any) -> list[Any]:
     failing. Items are never removed, so what is held now is still held when the batch
     is stored.
     """
-    from narvaro.archive.models import Item
+    from narvaro.archive.selectors import items_held
 
     if not batch.events:
         return []
-    keys = {(event.platform, event.remote_id) for event in batch.events}
     held = {(capture.platform, capture.remote_id) for capture in batch.captures}
-    held |= set(
-        Item.objects.filter(
-            platform__in={platform for platform, _ in keys},
-            remote_id__in={remote_id for _, remote_id in keys},
-        ).values_list("platform", "remote_id")
-    )
+    held |= items_held({(event.platform, event.remote_id) for event in batch.events} - held)
     unheld = [e for e in batch.events if (e.platform, e.remote_id) not in held]
     batch.events = [e for e in batch.events if (e.platform, e.remote_id) in held]
     return unheld
