@@ -101,8 +101,11 @@ def canonical_json(value: Any) -> bytes:
 json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
+_sha256 = hashlib.sha256
+
+
 def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return _sha256(data).hexdigest()
 
 
 def content_digest(text: str, html: str, attachments: list[dict[str, Any]]) -> str:
@@ -113,15 +116,16 @@ def content_digest(text: str, html: str, attachments: list[dict[str, Any]]) -> s
     """
     # canonical_json({"text": text, "html": html, "attachments": attachments}), spelt out:
     # the keys in sorted order around each value's own canonical form (the same bytes).
-    return sha256_hex(
+    # Most captures have no attachments: one string, one encode, one digest.
+    s = json_string
+    if not attachments:
+        plain = f'{{"attachments":[],"html":{s(html)},"text":{s(text)}}}'
+        return _sha256(plain.encode()).hexdigest()
+    return _sha256(
         b'{"attachments":'
         + canonical_json(attachments)
-        + b',"html":'
-        + json_string(html).encode()
-        + b',"text":'
-        + json_string(text).encode()
-        + b"}"
-    )
+        + f',"html":{s(html)},"text":{s(text)}}}'.encode()
+    ).hexdigest()
 
 
 def attachment_fingerprint(
@@ -143,10 +147,11 @@ def attachment_fingerprint(
     }
 
 
-@lru_cache(maxsize=256)
-def iso(value: dt.datetime | None) -> str | None:
-    """A timestamp in UTC, as the database gives it back (whatever offset it arrived with).
-
-    Cached: a batch stamps every row with the same `recorded_at` and `first_seen_at`.
-    """
+def utc_iso(value: dt.datetime | None) -> str | None:
+    """A timestamp in UTC, as the database gives it back (whatever offset it arrived with)."""
     return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
+# Cached: a batch stamps every row with the same `recorded_at` and `first_seen_at`.
+# (`utc_iso` for values seen once, such as each item's own `created_at`.)
+iso: Callable[[dt.datetime | None], str | None] = lru_cache(maxsize=256)(utc_iso)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import mimetypes
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -28,13 +27,16 @@ from narvaro.archive.capture import (
     MediaInput,
     attachment_fingerprint,
     content_digest,
+    json_string,
     sha256_hex,
 )
 from narvaro.archive.chain import (
     chain_digest,
     event_entry,
     item_identity_json,
-    version_chain_digest,
+    item_identity_json_of,
+    version_chain_digest_of,
+    version_chain_tail,
 )
 from narvaro.archive.models import (
     ChainHead,
@@ -205,51 +207,59 @@ ATTACHMENT_COLUMNS = [
 ]
 
 
-def _datetime_adapter() -> Any:
-    """The backend's adapter for datetime values, with a fast path for SQLite.
+def _datetime_forms() -> Callable[[datetime.datetime | None], tuple[str, Any]]:
+    """A function giving a timestamp both as the chain writes it and as the backend stores it.
 
-    Django's SQLite adapter turns an aware datetime into naive UTC text; doing that directly
-    (same result, a test compares the two) saves a tenth of the per-row cost of an import.
+    The first form is the JSON of its UTC ISO text (`chain._json_iso`), the second what the
+    backend's adapter stores. On SQLite in UTC the stored text is the ISO text with a space
+    for the "T" and without the "+00:00" (exactly Django's adapter for an aware datetime; a
+    test compares them), so one conversion per item serves both.
     """
     ops = connection.ops
-    if connection.vendor != "sqlite" or connection.timezone != datetime.UTC:
-        return ops.adapt_datetimefield_value
+    adapt = ops.adapt_datetimefield_value
+    fast = connection.vendor == "sqlite" and connection.timezone == datetime.UTC
+    utc = datetime.UTC
 
-    last: list[Any] = [None, None]  # a batch repeats one `now` in every row
+    def forms(value: datetime.datetime | None) -> tuple[str, Any]:
+        if value is None:
+            return "null", adapt(None)
+        stamp = value.astimezone(utc).isoformat()
+        if fast and value.tzinfo is not None:
+            return json_string(stamp), f"{stamp[:10]} {stamp[11:-6]}"
+        return json_string(stamp), adapt(value)
 
-    def adapt(value: datetime.datetime | None) -> Any:
-        if value is last[0]:
-            return last[1]
-        if value is not None and value.tzinfo is not None:
-            adapted: Any = str(value.astimezone(datetime.UTC).replace(tzinfo=None))
-        else:
-            adapted = ops.adapt_datetimefield_value(value)
-        last[0], last[1] = value, adapted
-        return adapted
+    return forms
 
-    return adapt
+
+def _datetime_adapter() -> Callable[[datetime.datetime | None], Any]:
+    """The backend's adapter for datetime values, with a fast path for SQLite (see above)."""
+    forms = _datetime_forms()
+    return lambda value: forms(value)[1]
 
 
 def _insert(
     model: type[models.Model],
     columns: list[str],
-    values: list[list[Any]],
+    values: Sequence[Sequence[Any]],
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """Insert rows (their values in `columns` order) with one statement: the hot path.
 
     The ORM's bulk_create builds SQL per row and dominated import time (bench/); datetime
-    values are prepared by `_datetime_adapter`, so both engines store them as Django would.
+    values are prepared by `_datetime_forms`, so both engines store them as Django would.
     With `returning`, rows go in as one multi-row INSERT … RETURNING those columns (SQLite
     ≥ 3.35 and PostgreSQL), so new ids need no second query; rows are matched by the
-    returned columns, never by their order.
+    returned columns, never by their order. On SQLite the statement is written with the
+    driver's own "?" marks: Django rewrites "%s" marks with a regular expression on every
+    call, which cost more than the insert for a statement of thousands of values.
     """
     if not values:
         return []
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
     names = ", ".join(ops.quote_name(column) for column in columns)
-    marks = ", ".join(["%s"] * len(columns))
+    mark = _mark()
+    marks = ", ".join([mark] * len(columns))
     with connection.cursor() as cursor:
         # Table and column names come from the model, never from input.
         sql = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
@@ -269,10 +279,20 @@ def _insert(
         return returned
 
 
+def _mark() -> str:
+    """The parameter mark to write raw SQL with: the driver's own on SQLite (see `_insert`)."""
+    return "?" if connection.vendor == "sqlite" else "%s"
+
+
 def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _in_chunks(values: Iterable[Any], size: int = 900) -> Iterable[list[Any]]:
@@ -286,16 +306,17 @@ def _stored_ids(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The ids of the items stored under these (platform, remote id) pairs."""
     ops = connection.ops
     table = ops.quote_name(Item._meta.db_table)
+    mark = _mark()
     by_platform: dict[str, list[str]] = {}
     for platform, remote_id in pairs:
         by_platform.setdefault(platform, []).append(remote_id)
     found: dict[tuple[str, str], int] = {}
     for platform, remote_ids in by_platform.items():
         for chunk in _in_chunks(remote_ids):
-            marks = ", ".join(["%s"] * len(chunk))
+            marks = ", ".join([mark] * len(chunk))
             for pk, remote_id in _select(
                 f"SELECT id, remote_id FROM {table} "  # noqa: S608
-                f"WHERE platform = %s AND remote_id IN ({marks})",
+                f"WHERE platform = {mark} AND remote_id IN ({marks})",
                 [platform, *chunk],
             ):
                 found[(platform, remote_id)] = pk
@@ -306,59 +327,89 @@ KINDS = set(Kind.values)
 DIRECTIONS = set(Direction.values)
 
 
-class _Row(SimpleNamespace):
-    """A row about to be inserted: plain attributes, none of a model instance's set-up cost."""
+class _NewItem:
+    """An item about to be inserted: what the batch needs of it, none of a model's set-up cost.
+
+    `values` are its row in ITEM_COLUMNS order, `identity` its identity in the chain
+    (`chain.item_identity_json`, the same text as for the stored item read back).
+    """
+
+    __slots__ = ("created_at", "identity", "pk", "platform", "remote_id", "values")
+
+    def __init__(
+        self,
+        platform: str,
+        remote_id: str,
+        created_at: datetime.datetime | None,
+        identity: str,
+        values: tuple[Any, ...],
+    ) -> None:
+        self.pk = 0  # until inserted
+        self.platform = platform
+        self.remote_id = remote_id
+        self.created_at = created_at
+        self.identity = identity
+        self.values = values
 
 
 def _new_item(
-    account_id: int, capture: CaptureInput, now: datetime.datetime, adapt: Any, now_db: Any
-) -> Any:
+    account_id: int,
+    capture: CaptureInput,
+    forms: Callable[[datetime.datetime | None], tuple[str, Any]],
+    first_seen_json: str,
+    now_db: Any,
+) -> _NewItem:
     """An Item for a first capture, with its fields checked (cheaply: this runs per row)."""
-    if capture.kind not in KINDS:
-        raise ValueError(f"{capture.platform}:{capture.remote_id}: unknown kind {capture.kind!r}")
-    if capture.direction not in DIRECTIONS:
-        raise ValueError(
-            f"{capture.platform}:{capture.remote_id}: unknown direction {capture.direction!r}"
-        )
-    if not capture.remote_id or len(capture.remote_id) > 200:
-        raise ValueError(f"{capture.platform}: a remote id must have 1 to 200 characters")
-    if capture.permalink and not capture.permalink.startswith(("https://", "http://")):
-        raise ValueError(f"{capture.platform}:{capture.remote_id}: permalink is not a web address")
-    row = _Row(
-        pk=None,
-        account_id=account_id,
-        platform=capture.platform,
-        remote_id=capture.remote_id,
-        kind=capture.kind,
-        direction=capture.direction,
-        author_handle=capture.author_handle[:300],
-        author_name=capture.author_name[:300],
-        author_platform_id=capture.author_platform_id[:200],
-        parent_remote_id=capture.parent_remote_id[:200],
-        thread_remote_id=capture.thread_remote_id[:200],
-        permalink=capture.permalink[:1000],
-        visibility=capture.visibility[:30],
-        created_at=capture.created_at,
-        first_seen_at=now,
+    platform, remote_id = capture.platform, capture.remote_id
+    kind, direction, permalink = capture.kind, capture.direction, capture.permalink
+    if kind not in KINDS:
+        raise ValueError(f"{platform}:{remote_id}: unknown kind {kind!r}")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"{platform}:{remote_id}: unknown direction {direction!r}")
+    if not remote_id or len(remote_id) > 200:
+        raise ValueError(f"{platform}: a remote id must have 1 to 200 characters")
+    if permalink and not permalink.startswith(("https://", "http://")):
+        raise ValueError(f"{platform}:{remote_id}: permalink is not a web address")
+    author_handle = capture.author_handle[:300]
+    author_name = capture.author_name[:300]
+    author_platform_id = capture.author_platform_id[:200]
+    parent = capture.parent_remote_id[:200]
+    thread = capture.thread_remote_id[:200]
+    permalink = permalink[:1000]
+    visibility = capture.visibility[:30]
+    created_json, created_db = forms(capture.created_at)
+    identity = item_identity_json_of(
+        platform=platform,
+        remote_id=remote_id,
+        kind=kind,
+        direction=direction,
+        author_handle=author_handle,
+        author_name=author_name,
+        author_platform_id=author_platform_id,
+        parent=parent,
+        thread=thread,
+        permalink=permalink,
+        visibility=visibility,
+        created_json=created_json,
+        first_seen_json=first_seen_json,
     )
-    # In ITEM_COLUMNS order.
-    row.values = [
+    values = (
         account_id,
-        row.platform,
-        row.remote_id,
-        row.kind,
-        row.direction,
-        row.author_handle,
-        row.author_name,
-        row.author_platform_id,
-        row.parent_remote_id,
-        row.thread_remote_id,
-        row.permalink,
-        row.visibility,
-        adapt(row.created_at),
+        platform,
+        remote_id,
+        kind,
+        direction,
+        author_handle,
+        author_name,
+        author_platform_id,
+        parent,
+        thread,
+        permalink,
+        visibility,
+        created_db,
         now_db,
-    ]
-    return row
+    )
+    return _NewItem(platform, remote_id, capture.created_at, identity, values)
 
 
 def _media_rows(shas: set[str], stored: dict[str, _StoredMedia]) -> dict[str, MediaFile]:
@@ -381,6 +432,30 @@ def _media_rows(shas: set[str], stored: dict[str, _StoredMedia]) -> dict[str, Me
     return rows
 
 
+def _locked_chain_head(account: Account) -> ChainHead:
+    """The account's chain head, locked until the transaction ends (made at its first batch).
+
+    A raw query: the ORM's `select_for_update().get_or_create()` and `save()` cost more than
+    the statements themselves, once per batch. (On SQLite the transaction itself, begun
+    IMMEDIATE, holds the write lock.)
+    """
+    mark = _mark()
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    rows = _select(
+        f"SELECT id, seq, digest FROM {ChainHead._meta.db_table} "  # noqa: S608
+        f"WHERE account_id = {mark}{lock}",
+        [account.pk],
+    )
+    if not rows:
+        head, _ = ChainHead.objects.select_for_update().get_or_create(account=account)
+        return head
+    pk, seq, digest = rows[0]
+    return ChainHead(pk=pk, account_id=account.pk, seq=seq, digest=digest)
+
+
+_Prepared = list[tuple[MediaInput, _StoredMedia | None, _StoredMedia | None]]
+
+
 def capture_batch(
     *,
     account: Account,
@@ -398,15 +473,20 @@ def capture_batch(
     captures = list(captures)
     events = list(events)
     # Files first, outside the transaction (content-addressed, so safe to repeat).
-    prepared = [(capture, _prepared_media(capture)) for capture in captures]
-    digests = [_digest_of(capture, media) for capture, media in prepared]
+    prepared: list[_Prepared] = [
+        _prepared_media(capture) if capture.media else [] for capture in captures
+    ]
+    digests = [
+        _digest_of(capture, media) if media else content_digest(capture.text, capture.html, [])
+        for capture, media in zip(captures, prepared, strict=True)
+    ]
     result = BatchResult()
     now = timezone.now()
     account_id = account.pk
-    adapt = _datetime_adapter()
-    now_db = adapt(now)
+    forms = _datetime_forms()
+    now_json, now_db = forms(now)
     with transaction.atomic():
-        head, _ = ChainHead.objects.select_for_update().get_or_create(account=account)
+        head = _locked_chain_head(account)
         # What is stored already: ids by one indexed query, full rows only for those found
         # (a re-run or an edit); a first import reads nothing more.
         keys = {(c.platform, c.remote_id) for c in captures} | {
@@ -421,8 +501,9 @@ def capture_batch(
             }
         known_digests: dict[int, set[str]] = {}
         next_number: dict[int, int] = {}
+        mark = _mark()
         for chunk in _in_chunks(item.pk for item in items.values()):
-            marks = ", ".join(["%s"] * len(chunk))
+            marks = ", ".join([mark] * len(chunk))
             for item_id, digest, number in _select(
                 "SELECT item_id, content_digest, number FROM archive_itemversion "  # noqa: S608
                 f"WHERE item_id IN ({marks})",
@@ -432,12 +513,12 @@ def capture_batch(
                 next_number[item_id] = max(next_number.get(item_id, 0), number)
 
         # 1. Items seen for the first time, inserted together.
-        new_items: dict[tuple[str, str], Any] = {}
+        new_items: dict[tuple[str, str], _NewItem] = {}
         for capture in captures:
             key = (capture.platform, capture.remote_id)
             if key in items or key in new_items:
                 continue
-            new_items[key] = _new_item(account_id, capture, now, adapt, now_db)
+            new_items[key] = _new_item(account_id, capture, forms, now_json, now_db)
         for pk, platform, remote_id in _insert(
             Item,
             ITEM_COLUMNS,
@@ -447,93 +528,93 @@ def capture_batch(
             new_items[(platform, remote_id)].pk = pk
         items.update(new_items)
         result.items = len(new_items)
+        identities = {item.pk: item.identity for item in new_items.values()}
 
-        # 2. Versions with new content, chained in order.
-        identities: dict[int, str] = {}
-        versions: list[
-            tuple[Any, list[tuple[MediaInput, _StoredMedia | None, _StoredMedia | None]]]
-        ] = []
-        for (capture, media), digest in zip(prepared, digests, strict=True):
-            item = items[(capture.platform, capture.remote_id)]
-            seen = known_digests.setdefault(item.pk, set())
-            if digest in seen:
+        # 2. Versions with new content, chained in order; the texts of new items for the
+        # search index. (Values written out in VERSION_COLUMNS order: this runs per row.)
+        seq, previous = head.seq, head.digest
+        tail = version_chain_tail(now, source)
+        version_rows: list[tuple[Any, ...]] = []
+        with_media: list[tuple[int, _Prepared]] = []
+        texts: dict[int, list[str]] = {}
+        sha256 = hashlib.sha256
+        for capture, media, digest in zip(captures, prepared, digests, strict=True):
+            key = (capture.platform, capture.remote_id)
+            item = items[key]
+            item_id = item.pk
+            seen = known_digests.get(item_id)
+            if seen is None:
+                seen = known_digests[item_id] = set()
+            elif digest in seen:
                 result.duplicates_skipped += 1
                 continue
             seen.add(digest)
-            number = next_number.get(item.pk, 0) + 1
-            next_number[item.pk] = number
-            head.seq += 1
-            version = _Row(
-                pk=None,
-                account_id=account_id,
-                item_id=item.pk,
-                number=number,
-                seq=head.seq,
-                recorded_at=now,
-                text=capture.text,
-                html=capture.html,
-                raw_payload=capture.raw_payload,
-                content_digest=digest,
-                payload_digest=sha256_hex(capture.raw_payload.encode()),
-                source=source,
-            )
-            identity = identities.get(item.pk)
+            number = next_number.get(item_id, 0) + 1
+            next_number[item_id] = number
+            seq += 1
+            text, raw_payload = capture.text, capture.raw_payload
+            payload_digest = sha256(raw_payload.encode()).hexdigest()
+            identity = identities.get(item_id)
             if identity is None:
-                identity = identities[item.pk] = item_identity_json(item)
-            version.chain_digest = version_chain_digest(head.digest, head.seq, identity, version)
-            head.digest = version.chain_digest
-            versions.append((version, media))
-        with_media = any(media for _, media in versions)
+                identity = identities[item_id] = item_identity_json(item)
+            previous = version_chain_digest_of(
+                previous, seq, identity, number, digest, payload_digest, tail
+            )
+            version_rows.append(
+                (
+                    account_id,
+                    seq,
+                    now_db,
+                    previous,
+                    item_id,
+                    number,
+                    text,
+                    capture.html,
+                    raw_payload,
+                    digest,
+                    payload_digest,
+                    source,
+                )
+            )
+            if media:
+                with_media.append((seq, media))
+            if key in new_items:
+                found = texts.setdefault(item_id, [])
+                found.append(text)
+                if media:
+                    found.extend(original.alt_text for original, _, _ in media)
+        head.seq, head.digest = seq, previous
         ids = dict(
             _insert(
                 ItemVersion,
                 VERSION_COLUMNS,
-                [
-                    [
-                        account_id,
-                        v.seq,
-                        now_db,
-                        v.chain_digest,
-                        v.item_id,
-                        v.number,
-                        v.text,
-                        v.html,
-                        v.raw_payload,
-                        v.content_digest,
-                        v.payload_digest,
-                        v.source,
-                    ]
-                    for v, _ in versions
-                ],
+                version_rows,
                 returning=("seq", "id") if with_media else (),
             )
         )
-        for version, media in versions:
-            if media:
-                version.pk = ids[version.seq]
-        result.versions = len(versions)
+        result.versions = len(version_rows)
 
         # 3. Attachments, with each file's row created once.
         stored_by_sha = {
             stored.sha256: stored
-            for _, media in versions
+            for _, media in with_media
             for _, file, caption in media
             for stored in (file, caption)
             if stored is not None
         }
         media_rows = _media_rows(set(stored_by_sha), stored_by_sha)
         attachments = []
-        for version, media in versions:
+        for version_seq, media in with_media:
             for position, (original, stored, caption) in enumerate(media):
                 attachments.append(
-                    _Row(
-                        version_id=version.pk,
-                        position=position,
-                        media_id=media_rows[stored.sha256].pk if stored else None,
-                        caption_id=media_rows[caption.sha256].pk if caption else None,
-                        original_name=original.original_name[:1000],
-                        alt_text=original.alt_text,
-                        missing=stored is None,
+                    (
+                        ids[version_seq],
+                        position,
+                        media_rows[stored.sha256].pk if stored else None,
+                        media_rows[caption.sha256].pk if caption else None,
+                        original.original_name[:1000],
+                        original.alt_text,
+                        stored is None,
                     )
                 )
                 if stored is None:
@@ -541,30 +622,25 @@ def capture_batch(
                     result.missing_media_names.append(original.original_name)
                 else:
                     result.media += 1
-        _insert(
-            VersionMedia,
-            ATTACHMENT_COLUMNS,
-            [[getattr(row, column) for column in ATTACHMENT_COLUMNS] for row in attachments],
-        )
+        _insert(VersionMedia, ATTACHMENT_COLUMNS, attachments)
 
         # 4. Events about items the archive holds, each recorded once.
         if events:
             _store_events(account, events, items, head, now, source, result)
-        head.save()
+        _execute(
+            f"UPDATE {ChainHead._meta.db_table} SET seq = {mark}, digest = {mark} "  # noqa: S608
+            f"WHERE id = {mark}",
+            [head.seq, head.digest, head.pk],
+        )
         # The derived search index (not part of the chained archive) follows in the same
         # transaction, so a found item always exists and a stored one is always findable.
         # New items are indexed from the texts in hand; an item that gained a version is
         # recomputed from all its versions.
         new_ids = {item.pk for item in new_items.values()}
-        texts: dict[int, list[str]] = {}
-        for version, media in versions:
-            if version.item_id in new_ids:
-                texts.setdefault(version.item_id, []).append(version.text)
-                texts[version.item_id].extend(original.alt_text for original, _, _ in media)
         search_index_add(
             [(item.pk, item.created_at, texts.get(item.pk, [])) for item in new_items.values()]
         )
-        changed = {version.item_id for version, _ in versions} - new_ids
+        changed = {row[4] for row in version_rows} - new_ids
         if changed:
             search_index_update(item_ids=changed)
         if new_ids or result.events:

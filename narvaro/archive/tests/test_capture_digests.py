@@ -25,7 +25,7 @@ from narvaro.archive.chain import (
     version_entry,
 )
 from narvaro.archive.models import Item
-from narvaro.archive.search import KEY_ID_BITS, newest_key, stem_words
+from narvaro.archive.search import KEY_ID_BITS, newest_key, stem_words, stemmed
 
 texts = st.text(max_size=60)
 times = st.one_of(
@@ -156,6 +156,13 @@ class StemmingTests(SimpleTestCase):
         self.assertEqual(stem_words(text), expected)  # now from the cache
         self.assertEqual(stem_words("bibliotekets")[0], stem_words("bibliotek")[0])
 
+    @settings(max_examples=100, deadline=None)
+    @given(st.text(alphabet=st.sampled_from("aöB_1 \t\n\u00a0\u2003.,;–-'\"İß"), max_size=40))
+    def test_the_token_cache_gives_the_stems_of_the_words(self, text: str) -> None:
+        # The capture hot path stems token by token (`stemmed`); a query stems word by word.
+        self.assertEqual(stemmed(text), " ".join(stem_words(text)))
+        self.assertEqual(stemmed(text), " ".join(stem_words(text)))  # now from the cache
+
 
 class DatetimeAdapterTests(TestCase):
     def test_the_fast_adapter_stores_what_the_backend_would(self) -> None:
@@ -171,3 +178,22 @@ class DatetimeAdapterTests(TestCase):
             self.assertEqual(adapt(value), connection.ops.adapt_datetimefield_value(value))
             self.assertEqual(adapt(value), connection.ops.adapt_datetimefield_value(value))
         self.assertEqual(Item._meta.get_field("created_at").get_internal_type(), "DateTimeField")
+
+    def test_one_conversion_gives_the_chain_form_and_the_stored_form(self) -> None:
+        from narvaro.archive.chain import _json_iso
+        from narvaro.archive.services import _datetime_forms
+
+        forms = _datetime_forms()
+        for value in [
+            dt.datetime(2026, 3, 5, 16, 44, 51, tzinfo=dt.UTC),
+            dt.datetime(2026, 3, 5, 16, 44, 51, 120, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            dt.datetime(2026, 3, 5, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+            dt.datetime(1850, 1, 1, tzinfo=dt.UTC),
+            dt.datetime(1, 1, 2, 0, 0, 0, 1, tzinfo=dt.UTC),
+            dt.datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=dt.UTC),
+            dt.datetime(2026, 3, 5, 16, 44, 51),  # naive, as an importer might pass it
+            None,
+        ]:
+            self.assertEqual(
+                forms(value), (_json_iso(value), connection.ops.adapt_datetimefield_value(value))
+            )
