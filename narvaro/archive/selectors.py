@@ -25,6 +25,7 @@ from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
 from narvaro.core.models import User
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access, unit_children_map, unit_subtree_ids
+from narvaro.radar.selectors import withhold_restricted
 
 
 def sees_secret_records(user: User) -> bool:
@@ -206,6 +207,9 @@ class RecordView:
     thread: Sequence[Item]
     can_see_payload: bool
     parent: Item | None = None
+    # The text is withheld: it holds a personnummer and the person is not among those who
+    # may read it (radar.selectors.withhold_restricted, R33).
+    text_withheld: bool = False
 
 
 def _diff(before: str, after: str) -> list[DiffLine]:
@@ -247,6 +251,11 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
     # The item it answers, when the archive holds it and the person may see it: it is in
     # the same thread, so it costs no query of its own.
     parent = next((t for t in thread if t.remote_id == item.parent_remote_id), None)
+    withheld = withhold_restricted(user, [item, *thread])
+    if item.pk in withheld:
+        for view in views:
+            view.version.text = view.version.html = None
+            view.changes.clear()
     return RecordView(
         item=item,
         versions=views,
@@ -254,6 +263,7 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
         thread=thread,
         can_see_payload=sees_secret_records(user),
         parent=parent if item.parent_remote_id else None,
+        text_withheld=item.pk in withheld,
     )
 
 
@@ -325,6 +335,7 @@ def _chain_events(account_id: int, batch: int) -> Iterator[ItemEvent]:
         .order_by("seq")
         .iterator(chunk_size=batch)
     )
+
 
 def items_held(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these (platform, remote id) pairs the archive holds an item for.

@@ -31,6 +31,7 @@ from narvaro.archive.selectors import (
 from narvaro.lib.htmx import render_page
 from narvaro.lib.paging import paginate_capped, querystring_without_page
 from narvaro.lib.types import AuthedRequest
+from narvaro.radar.selectors import withhold_restricted
 
 
 @login_required
@@ -39,12 +40,11 @@ def record_list(request: AuthedRequest) -> HttpResponse:
     """Search the archive: the items of the units the person can see, newest first."""
     form = RecordFilterForm(request.GET or None, user=request.user)
     items = record_search_for_user(request.user, **form.filters())
-    context = {
-        "form": form,
-        # A common word matches half the archive: count at most the cap, not every match.
-        "page": paginate_capped(request, items),
-        "querystring": querystring_without_page(request),
-    }
+    # A common word matches half the archive: count at most the cap, not every match.
+    page = paginate_capped(request, items)
+    page.object_list = list(page.object_list)
+    withhold_restricted(request.user, page.object_list)  # a personnummer's text (R33)
+    context = {"form": form, "page": page, "querystring": querystring_without_page(request)}
     return render_page(
         request, "archive/record_list.html", "archive/partials/record_rows.html", context
     )

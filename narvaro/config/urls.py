@@ -6,6 +6,7 @@ urlpatterns = [
     path("units/", include("narvaro.organisation.urls")),
     path("", include("narvaro.channels.urls")),
     path("records/", include("narvaro.archive.urls")),
+    path("radar/", include("narvaro.radar.urls")),
     path("inbox/", include("narvaro.inbox.urls")),
     path("requests/", include("narvaro.disclosure.urls")),
     path("records-management/", include("narvaro.retention.urls")),

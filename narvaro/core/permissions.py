@@ -56,11 +56,14 @@ def shell_flags(user: User) -> dict[str, bool]:
     manages_any = manages is None or bool(manages)
     views = access.unit_ids(Capability.VIEW)
     views_any = views is None or bool(views)
+    moderates = access.unit_ids(Capability.MODERATE)
     return {
         "units": views_any,
         # Anyone with a unit role reads its inbox; admins and registrars every unit's.
         "inbox": views_any,
         "accounts": views_any,
+        # The critique radar: the moderators and managers of a unit, and admins.
+        "radar": moderates is None or bool(moderates),
         "policies": True,
         "audit": user.is_org_admin or user.is_registrar or manages_any,
         # Requests for public records, gallring and packages: the registrar's desk (R23, R27).

@@ -10,6 +10,8 @@ class RadarConfig(AppConfig):
     def ready(self) -> None:
         import datetime as dt
 
+        from django.conf import settings
+
         from narvaro.archive.signals import items_captured
         from narvaro.core.scheduler import register_periodic
         from narvaro.radar import receivers
@@ -20,3 +22,8 @@ class RadarConfig(AppConfig):
             "radar-classify", "narvaro.radar.tasks.classify_feed", dt.timedelta(minutes=15)
         )
         register_periodic("radar-train", "narvaro.radar.tasks.model_train", dt.timedelta(hours=1))
+        register_periodic(
+            "radar-evaluate",
+            "narvaro.radar.tasks.radar_evaluate",
+            dt.timedelta(minutes=settings.NARVARO_RADAR_EVALUATE_MINUTES),
+        )

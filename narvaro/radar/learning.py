@@ -42,6 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
 from narvaro.radar import rules
 from narvaro.radar.text import clean, model_terms
@@ -123,7 +124,8 @@ def evaluate(texts: list[str], labels: list[str], *, seed: int = 0) -> Evaluatio
     if folds < 2:
         raise ValueError("too few labels per category to hold any out")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    predicted = list(cross_val_predict(pipeline(), texts, labels, cv=splitter))
+    with single_threaded():
+        predicted = list(cross_val_predict(pipeline(), texts, labels, cv=splitter))
     by_rules = [rules.classify(text).category for text in texts]
     order = list(rules.CATEGORIES)
     return Evaluation(
@@ -136,9 +138,16 @@ def evaluate(texts: list[str], labels: list[str], *, seed: int = 0) -> Evaluatio
     )
 
 
+def single_threaded() -> threadpool_limits:
+    """BLAS on one thread: the problems are small, and a worker shares the machine with the
+    web server and other workers; oversubscribed BLAS threads made one fit 30 times slower."""
+    return threadpool_limits(limits=1)
+
+
 def fit(texts: list[str], labels: list[str]) -> Pipeline:
     model = pipeline()
-    model.fit(texts, labels)
+    with single_threaded():
+        model.fit(texts, labels)
     return model
 
 
@@ -184,7 +193,8 @@ def read(texts: list[str], model: Pipeline | None) -> list[Reading]:
     verdicts = [rules.classify(text) for text in texts]
     if model is None or not texts:
         return [Reading(v.category, "rules", v.rule, v.words) for v in verdicts]
-    probabilities = model.predict_proba(texts)
+    with single_threaded():
+        probabilities = model.predict_proba(texts)
     classes = list(model.classes_)
     readings = []
     for verdict, row in zip(verdicts, probabilities, strict=True):

@@ -37,6 +37,7 @@ _GREETINGS = frozenset(
     ("hej", "hejsan", "hallå", "tjena", "tja", "morsning", "god", "goddag", "morgon", "kväll",
      "hello", "hi", "hey", "dear", "ursäkta", "excuse", "sorry", "förlåt")
 )  # fmt: skip
+_EXCLAIMING = frozenset(("vilken", "vilket", "vilka", "what"))
 _NEGATIONS_SV = frozenset(("inte", "ej", "aldrig", "ingen", "inga", "inget", "knappast"))
 _NEGATIONS_EN = frozenset(
     ("not", "no", "never", "hardly", "don't", "doesn't", "isn't", "wasn't", "aren't", "can't")
@@ -143,6 +144,9 @@ def classify(text: str) -> Verdict:
     interrogative = first is not None and (
         first.word in _INTERROGATIVES_SV or first.word in _INTERROGATIVES_EN
     )
+    # "Vilken skandal!" exclaims; without a question mark it asks nothing.
+    if first is not None and first.word in _EXCLAIMING and "?" not in text:
+        interrogative = False
     asking = _ASKING.find(found)
     question_mark = "?" in text
     c = len(critique) + len(negated) + len(critique_emoji) + text.count("!!!") * 0.5

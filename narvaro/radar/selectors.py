@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 
 from narvaro.archive.models import Item, ItemVersion
 from narvaro.core.models import User
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access
-from narvaro.radar.models import Alert, Classification, Label, ModelVersion
+from narvaro.radar.models import Alert, Category, Classification, Label, ModelVersion
+
+if TYPE_CHECKING:
+    # scikit-learn is loaded only where a model is: the archive imports this module.
+    from narvaro.radar.learning import Weight
 
 
 def item_categories(item_ids: Iterable[int]) -> dict[int, str]:
@@ -72,7 +78,9 @@ def require_radar(user: User) -> None:
         raise Http404
 
 
-def alert_list_for_user(user: User, *, unit: int | None = None) -> QuerySet[Alert]:
+def alert_list_for_user(
+    user: User, *, unit: int | None = None, open_only: bool = False
+) -> QuerySet[Alert]:
     """The alerts of the units `user` may watch, newest first, with what the list shows."""
     alerts = Alert.objects.select_related("unit", "account", "acknowledged_by")
     ids = radar_unit_ids(user)
@@ -80,6 +88,8 @@ def alert_list_for_user(user: User, *, unit: int | None = None) -> QuerySet[Aler
         alerts = alerts.filter(unit_id__in=ids)
     if unit:
         alerts = alerts.filter(unit_id=unit)
+    if open_only:
+        alerts = alerts.filter(acknowledged_at__isnull=True)
     return alerts.order_by("-raised_at", "-id")
 
 
@@ -135,17 +145,206 @@ def label_count() -> int:
     return Label.objects.values("item_id").distinct().count()
 
 
-def get_classified_item_for_user(user: User, pk: int) -> tuple[Item, Classification]:
-    """An inbound item of a unit whose radar `user` may open, with its classification (404)."""
+def get_radar_item_for_user(user: User, pk: int) -> Item:
+    """An inbound item of a unit whose radar `user` may open; 404 otherwise."""
     from narvaro.archive.selectors import get_item_for_user
-    from narvaro.radar.services import items_classify
 
     item = get_item_for_user(user, pk)
     ids = radar_unit_ids(user)
-    if ids is not None and item.account.unit_id not in ids:
+    if item.direction != "received" or (ids is not None and item.account.unit_id not in ids):
         raise Http404
-    items_classify([item.pk])
-    classification = Classification.objects.filter(item=item).first()
-    if classification is None:
-        raise Http404
-    return item, classification
+    return item
+
+
+def recent_items_for_user(user: User, limit: int = 20) -> list[Classification]:
+    """The latest classified inbound items of the units `user` may watch (for "why?" links)."""
+    rows = Classification.objects.select_related("item", "account")
+    ids = radar_unit_ids(user)
+    if ids is not None:
+        rows = rows.filter(account__unit_id__in=ids)
+    return list(rows.order_by("-at", "-item_id")[:limit])
+
+
+@dataclass(frozen=True)
+class ConfusionRow:
+    category: str
+    label: str
+    counts: list[int]
+    total: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """A confusion matrix as the page's table shows it: rows are the people's categories."""
+
+    columns: list[str]
+    rows: list[ConfusionRow]
+
+
+def confusion_table(version: ModelVersion, which: str) -> Confusion | None:
+    """The `which` ("model" or "rules") confusion matrix of a trained version."""
+    matrix = version.confusion.get(which) if version.confusion else None
+    if not matrix:
+        return None
+    codes = version.confusion["labels"]
+    labels = dict(Category.choices)
+    rows = [
+        ConfusionRow(code, str(labels.get(code, code)), counts, sum(counts), counts[index])
+        for index, (code, counts) in enumerate(zip(codes, matrix, strict=True))
+    ]
+    return Confusion(columns=[str(labels.get(code, code)) for code in codes], rows=rows)
+
+
+@dataclass(frozen=True)
+class ClassifierOverview:
+    """What the classifier page shows."""
+
+    latest: ModelVersion | None  # the latest training that scored (status trained)
+    active: ModelVersion | None
+    versions: list[ModelVersion]
+    labels: int
+    model_confusion: Confusion | None
+    rules_confusion: Confusion | None
+
+
+def classifier_overview() -> ClassifierOverview:
+    versions = model_versions()
+    latest = next((v for v in versions if v.status == ModelVersion.Status.TRAINED), None)
+    if latest is None:
+        latest = (
+            ModelVersion.objects.defer("model_bytes")
+            .filter(status=ModelVersion.Status.TRAINED)
+            .order_by("-id")
+            .first()
+        )
+    active = next((v for v in versions if v.active), None)
+    if active is None:
+        active = ModelVersion.objects.defer("model_bytes").filter(active=True).first()
+    return ClassifierOverview(
+        latest=latest,
+        active=active,
+        versions=versions,
+        labels=label_count(),
+        model_confusion=confusion_table(latest, "model") if latest else None,
+        rules_confusion=confusion_table(latest, "rules") if latest else None,
+    )
+
+
+_models: dict[tuple[int, str], Any] = {}
+
+
+def _model_of(version_id: int) -> Any:
+    """The fitted model of a version (signature checked), cached per process; None if unusable."""
+    row = (
+        ModelVersion.objects.filter(pk=version_id)
+        .exclude(model_bytes=None)
+        .values_list("model_bytes", "signature")
+        .first()
+    )
+    if row is None:
+        return None
+    data, signature = row
+    key = (version_id, signature)
+    if data is None:
+        return None
+    if key not in _models:
+        from narvaro.radar import learning
+
+        _models.clear()  # keep one: models are megabytes
+        _models[key] = learning.load(bytes(data), signature)
+    return _models[key]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why an item has its category: the rule that fired, the model's heaviest terms."""
+
+    item: Item
+    classification: Classification
+    text: str
+    text_withheld: bool
+    rule: str
+    rule_words: list[str]
+    model_version: ModelVersion | None
+    terms: list[Weight]
+    model_category: str
+    flags: list[tuple[str, str]]
+    labels: list[Label]
+    hide_url: str
+
+
+def hide_url(item_id: int) -> str:
+    """The moderation page that offers hiding the item on the platform ("" until it exists)."""
+    try:
+        return reverse("moderation:item_moderate", args=[item_id])
+    except NoReverseMatch:
+        return ""
+
+
+def item_explanation(user: User, item: Item, classification: Classification) -> Explanation:
+    """Why `item` (fetched with `get_radar_item_for_user`) was classified as it was."""
+    from narvaro.radar.sensitive import FLAG_LABELS
+
+    text = getattr(item, "latest_text", None) or ""
+    withheld = classification.restricted and not sees_restricted(user, item.account.unit_id)
+    version_id = classification.model_version_id
+    if version_id is None:
+        version_id = ModelVersion.objects.filter(active=True).values_list("pk", flat=True).first()
+    version = (
+        ModelVersion.objects.defer("model_bytes").filter(pk=version_id).first()
+        if version_id
+        else None
+    )
+    model = _model_of(version.pk) if version else None
+    terms: list[Weight] = []
+    model_category = ""
+    if model is not None and text:
+        from narvaro.radar.learning import top_terms
+
+        model_category = str(model.predict([text])[0])
+        terms = top_terms(model, text, model_category)
+    labels = list(
+        Label.objects.filter(item=item).select_related("person").order_by("-created_at", "-id")
+    )
+    return Explanation(
+        item=item,
+        classification=classification,
+        text="" if withheld else text,
+        text_withheld=withheld,
+        rule=str(classification.explanation.get("rule", "")),
+        rule_words=list(classification.explanation.get("words", [])),
+        model_version=version if model is not None else None,
+        terms=[] if withheld else terms,
+        model_category=model_category,
+        flags=[(flag, str(FLAG_LABELS.get(flag, flag))) for flag in classification.flags],
+        labels=labels,
+        hide_url=hide_url(item.pk),
+    )
+
+
+def withhold_restricted(user: User, items: Iterable[Item]) -> set[int]:
+    """Blank the `latest_text` of the restricted items `user` may not read; return their ids.
+
+    For the archive's record list and record page (R33): an item holding a personnummer
+    keeps its place in the register, but its text is for the unit's moderators and managers,
+    registrars and admins. One query, two when any item is restricted.
+    """
+    from narvaro.channels.models import Account
+
+    items = list(items)
+    restricted = items_restricted(item.pk for item in items)
+    if not restricted:
+        return set()
+    units = dict(
+        Account.objects.filter(
+            pk__in={item.account_id for item in items if item.pk in restricted}
+        ).values_list("pk", "unit_id")
+    )
+    hidden = set()
+    for item in items:
+        if item.pk in restricted and not sees_restricted(user, units.get(item.account_id)):
+            item.latest_text = ""  # type: ignore[attr-defined]
+            item.text_withheld = True  # type: ignore[attr-defined]
+            hidden.add(item.pk)
+    return hidden

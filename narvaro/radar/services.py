@@ -6,27 +6,37 @@ classifies every inbound item once it is captured, whether or not the inbox aske
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, QuerySet, Subquery
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from sklearn.pipeline import Pipeline
 
 from narvaro.archive.feed import feed_process
 from narvaro.archive.models import Direction, Item, ItemVersion
-from narvaro.core.audit_summaries import CATEGORY_SET, audit_summary
+from narvaro.channels.models import Account
+from narvaro.core.audit_summaries import (
+    CATEGORY_SET,
+    CLASSIFIER_TRAINING_REQUESTED,
+    RADAR_ALERT_ACKNOWLEDGED,
+    audit_summary,
+)
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.organisation.models import Membership, Unit
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access
-from narvaro.radar import learning
-from narvaro.radar.models import Category, Classification, Label, ModelVersion
+from narvaro.radar import learning, spikes
+from narvaro.radar.models import Alert, Category, Classification, Label, ModelVersion
 from narvaro.radar.sensitive import IDENTITY_FLAGS, item_flags_of
 
 logger = logging.getLogger(__name__)
@@ -48,7 +58,8 @@ def _active_model() -> tuple[int | None, Pipeline | None]:
         data = ModelVersion.objects.filter(pk=pk).values_list("model_bytes", flat=True).first()
         model = learning.load(bytes(data), signature) if data else None
         cached = (pk, signature, model)
-        _loaded["active"] = cached
+        if model is not None:  # a refused model is refused again next time (and logged)
+            _loaded["active"] = cached
     return (pk, cached[2]) if cached[2] is not None else (None, None)
 
 
@@ -181,6 +192,15 @@ def _training_set() -> tuple[list[str], list[str], int]:
     return texts, categories, last_id
 
 
+def model_train_requested(*, actor: User) -> None:
+    """A person asked for training now (the task does it); logged."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        summary=audit_summary(CLASSIFIER_TRAINING_REQUESTED),
+    )
+
+
 def model_train(*, force: bool = False) -> ModelVersion | None:
     """Train and evaluate a model on the labels; use it if it beats the rules on held-out labels.
 
@@ -232,3 +252,158 @@ def model_train(*, force: bool = False) -> ModelVersion | None:
             version.active = False
             version.save()
     return version
+
+
+def _unit_managers(unit_id: int) -> list[str]:
+    """E-mail addresses of the people who manage `unit_id` (in it or in a unit above it)."""
+    parents = dict(Unit.objects.values_list("id", "parent_id"))
+    chain: list[int] = []
+    current: int | None = unit_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return sorted(
+        set(
+            Membership.objects.filter(
+                unit_id__in=chain, role=Membership.Role.MANAGER, user__is_active=True
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+
+
+def _alert_mail(alert: Alert) -> list[str]:
+    """Tell the unit's managers, in the organisation's language; return who was told."""
+    recipients = _unit_managers(alert.unit_id)
+    if not recipients:
+        return []
+    with translation.override(settings.LANGUAGE_CODE):
+        where = str(alert.account) if alert.account_id else alert.unit.name
+        reasons = []
+        if alert.critique_spike:
+            reasons.append(
+                _("%(critical)s of %(observed)s items are critique (usually %(share)s%%)")
+                % {
+                    "critical": alert.critique_observed,
+                    "observed": alert.observed,
+                    "share": round(alert.critique_expected_share * 100),
+                }
+            )
+        if alert.volume_spike:
+            reasons.append(
+                _("%(observed)s items where about %(expected)s are usual")
+                % {"observed": alert.observed, "expected": f"{alert.expected:.1f}"}
+            )
+        subject = _("Narvaro: critique radar alert for %(where)s") % {"where": where}
+        body = "\n".join(
+            [
+                _("The critique radar found an improbable rise on %(where)s (%(unit)s):")
+                % {"where": where, "unit": alert.unit.name},
+                "",
+                *[f"- {reason}" for reason in reasons],
+                "",
+                _("The items and the acknowledgement are on the alert's page in Narvaro: %(path)s")
+                % {"path": reverse("radar:alert_detail", args=[alert.pk])},
+            ]
+        )
+    send_mail(subject, body, None, recipients, fail_silently=True)
+    return recipients
+
+
+def _ongoing(reading: spikes.Reading, since: dt.datetime) -> Alert | None:
+    alerts = Alert.objects.filter(last_seen_at__gte=since)
+    if reading.account_id is not None:
+        alerts = alerts.filter(scope=Alert.Scope.ACCOUNT, account_id=reading.account_id)
+    else:
+        alerts = alerts.filter(scope=Alert.Scope.UNIT, unit_id=reading.unit_id)
+    return alerts.order_by("-last_seen_at").first()
+
+
+def _alert_continue(alert: Alert, reading: spikes.Reading, now: dt.datetime) -> Alert:
+    alert.last_seen_at = now
+    alert.window_end = now
+    alert.volume_spike = alert.volume_spike or reading.volume_spike
+    alert.critique_spike = alert.critique_spike or reading.critique_spike
+    if reading.observed > alert.observed:
+        alert.observed = reading.observed
+        alert.expected = reading.expected
+        alert.critique_observed = len(reading.critique_ids)
+        alert.critique_expected_share = reading.share
+    alert.volume_p = min(alert.volume_p, reading.volume_p)
+    alert.critique_p = min(alert.critique_p, reading.critique_p)
+    alert.save()
+    alert.items.add(*reading.item_ids)
+    return alert
+
+
+def radar_evaluate(*, now: dt.datetime | None = None) -> list[Alert]:
+    """Test every account's and unit's last window; raise an alert per new burst.
+
+    A burst already alerted (an alert of the same account or unit seen within
+    NARVARO_RADAR_QUIET_HOURS) continues that alert instead of raising another; a unit's rise
+    that one of its accounts explains is that account's alert. Returns the alerts raised or
+    continued. The unit's managers get an e-mail when an alert is raised.
+    """
+    now = now or timezone.now()
+    since = now - dt.timedelta(hours=settings.NARVARO_RADAR_QUIET_HOURS)
+    account_units = dict(Account.objects.values_list("pk", "unit_id"))
+    found = [reading for reading in spikes.readings(now, account_units) if reading.spike]
+    accounts_alerting = {r.unit_id for r in found if r.account_id is not None} | set(
+        Alert.objects.filter(scope=Alert.Scope.ACCOUNT, last_seen_at__gte=since).values_list(
+            "unit_id", flat=True
+        )
+    )
+    touched: list[Alert] = []
+    for reading in found:
+        if reading.account_id is None and reading.unit_id in accounts_alerting:
+            continue
+        with transaction.atomic():
+            alert = _ongoing(reading, since)
+            if alert is not None:
+                touched.append(_alert_continue(alert, reading, now))
+                continue
+            alert = Alert.objects.create(
+                scope=Alert.Scope.ACCOUNT if reading.account_id else Alert.Scope.UNIT,
+                account_id=reading.account_id,
+                unit_id=reading.unit_id,
+                raised_at=now,
+                last_seen_at=now,
+                window_start=now - dt.timedelta(minutes=settings.NARVARO_RADAR_WINDOW_MINUTES),
+                window_end=now,
+                volume_spike=reading.volume_spike,
+                critique_spike=reading.critique_spike,
+                observed=reading.observed,
+                expected=reading.expected,
+                volume_p=reading.volume_p,
+                critique_observed=len(reading.critique_ids),
+                critique_expected_share=reading.share,
+                critique_p=reading.critique_p,
+            )
+            alert.items.set(reading.item_ids)
+        alert.emailed_to = _alert_mail(alert)
+        alert.save(update_fields=["emailed_to"])
+        touched.append(alert)
+    return touched
+
+
+def alert_acknowledge(*, alert: Alert, actor: User, note: str = "") -> Alert:
+    """A person has seen the alert (and may say what was done); kept in the history."""
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.acknowledged_at is not None:
+            return alert
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor
+        alert.note = note.strip()
+        alert.full_clean()
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "note"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            target=alert,
+            unit_id=alert.unit_id,
+            summary=audit_summary(RADAR_ALERT_ACKNOWLEDGED),
+            changes={"note": alert.note} if alert.note else {},
+        )
+    return alert

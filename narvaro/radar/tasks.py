@@ -14,11 +14,11 @@ def classify_feed() -> dict[str, object]:
 
 
 @task()
-def model_train() -> dict[str, object]:
-    """Retrain the classifier when labels were added since the last training."""
+def model_train(force: bool = False) -> dict[str, object]:
+    """Retrain the classifier when labels were added since the last training (or `force`)."""
     from narvaro.radar.services import model_train as train
 
-    version = train()
+    version = train(force=force)
     if version is None:
         return {"trained": False}
     return {
@@ -29,3 +29,12 @@ def model_train() -> dict[str, object]:
         "model_f1": version.model_f1,
         "rules_f1": version.rules_f1,
     }
+
+
+@task()
+def radar_evaluate() -> dict[str, object]:
+    """Look for improbable rises in volume or critique and raise (or continue) alerts."""
+    from narvaro.radar.services import radar_evaluate as evaluate
+
+    alerts = evaluate()
+    return {"alerts": [alert.pk for alert in alerts]}

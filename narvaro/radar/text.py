@@ -9,9 +9,10 @@ first: "@kommunen" is an address, not a word.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 
@@ -75,6 +76,10 @@ def model_terms(text: str) -> list[str]:
 _SYMBOL = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]|\?|!")
 
 
+# An entry of a lexicon: its words as (stem, word) pairs.
+Entry = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Words of one meaning (critique, praise, a sensitive-data category) in both languages.
@@ -82,28 +87,46 @@ class Lexicon:
     An entry is a word or a phrase of words; it is matched by stems, so "skandalen" matches
     "skandal" and "complaints" matches "complaint". An entry of five letters or more also
     matches as the start of a longer word: Swedish compounds ("skandalbygget") and
-    derivations ("katastrofal").
+    derivations ("katastrofal"). A stem of three letters or fewer is too loose to match on
+    its own ("härlig" stems to "här"), so there the word itself must start with the entry.
     """
 
-    sv: tuple[tuple[str, ...], ...]
-    en: tuple[tuple[str, ...], ...]
+    sv: tuple[Entry, ...]
+    en: tuple[Entry, ...]
 
     @classmethod
     def of(cls, sv: Iterable[str], en: Iterable[str]) -> Lexicon:
         return cls(
-            sv=tuple(tuple(stem_sv(w) for w in words(entry)) for entry in sv if words(entry)),
-            en=tuple(tuple(stem_en(w) for w in words(entry)) for entry in en if words(entry)),
+            sv=tuple(tuple((stem_sv(w), w) for w in words(entry)) for entry in sv if words(entry)),
+            en=tuple(tuple((stem_en(w), w) for w in words(entry)) for entry in en if words(entry)),
         )
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
+        """Per language, the entries by the stem of their first word (looked up per token)."""
+        by_language = []
+        for entries in (self.sv, self.en):
+            index: dict[str, list[Entry]] = defaultdict(list)
+            for entry in entries:
+                index[entry[0][0]].append(entry)
+            by_language.append(dict(index))
+        return by_language[0], by_language[1]
 
     def find(self, found: list[Token]) -> list[str]:
         """The words of `found` that match an entry (a phrase gives its words joined by a space)."""
         hits: list[str] = []
-        for entries, pick in ((self.sv, _sv), (self.en, _en)):
-            stems = [pick(token) for token in found]
-            for entry in entries:
-                for start in range(len(stems) - len(entry) + 1):
-                    if all(
-                        _matches(stems[start + offset], part) for offset, part in enumerate(entry)
+        for index, pick in zip(self._index, (_sv, _en), strict=True):
+            for start, token in enumerate(found):
+                stem = pick(token)
+                # The entries whose first stem is this token's stem or (five letters or more)
+                # the start of it.
+                candidates = list(index.get(stem, ()))
+                for length in range(5, len(stem)):
+                    candidates.extend(index.get(stem[:length], ()))
+                for entry in candidates:
+                    if start + len(entry) <= len(found) and all(
+                        _matches(found[start + offset], pick(found[start + offset]), part)
+                        for offset, part in enumerate(entry)
                     ):
                         hits.append(" ".join(t.word for t in found[start : start + len(entry)]))
         return list(dict.fromkeys(hits))
@@ -117,5 +140,8 @@ def _en(token: Token) -> str:
     return token.en
 
 
-def _matches(stem: str, entry: str) -> bool:
-    return stem == entry or (len(entry) >= 5 and stem.startswith(entry))
+def _matches(token: Token, stem: str, entry: tuple[str, str]) -> bool:
+    entry_stem, entry_word = entry
+    if len(entry_stem) <= 3:
+        return stem == entry_stem and token.word.startswith(entry_word[: len(entry_stem) + 2])
+    return stem == entry_stem or (len(entry_stem) >= 5 and stem.startswith(entry_stem))
