@@ -52,6 +52,15 @@ REDACTION_REJECTED = gettext_noop(
 REDACTION_ADDED = gettext_noop(
     "redaction added: version %(version_id)s characters %(start)s-%(end)s"
 )
+REDACTION_FIELD_ACCEPTED = gettext_noop(
+    "redaction accepted: %(redaction_field)s of record %(item)s characters %(start)s-%(end)s"
+)
+REDACTION_FIELD_REJECTED = gettext_noop(
+    "redaction rejected: %(redaction_field)s of record %(item)s characters %(start)s-%(end)s"
+)
+REDACTION_FIELD_ADDED = gettext_noop(
+    "redaction added: %(redaction_field)s of record %(item)s characters %(start)s-%(end)s"
+)
 DELIVERY_FILE_DOWNLOADED = gettext_noop("delivery %(number)s %(file_kind)s downloaded")
 DELIVERY_MADE = gettext_noop("delivery %(number)s: %(released)s released, %(withheld)s withheld")
 DELIVERY_RETRIED = gettext_noop("delivery %(number)s queued again after a failure")
@@ -108,7 +117,7 @@ SUPERVISION_ALERT = gettext_noop("moderation queue not reviewed: %(alert_level)s
 # The critique radar and classification (narvaro.radar).
 CATEGORY_SET = gettext_noop("category set to %(category)s")
 RADAR_ALERT_ACKNOWLEDGED = gettext_noop("radar alert acknowledged")
-CLASSIFIER_TRAINING_REQUESTED = gettext_noop("classifier training requested")
+CLASSIFIER_TRAINED = gettext_noop("classifier trained on %(count)s labels")
 
 # The inbox (narvaro.inbox).
 CONVERSATION_VIEWED = gettext_noop("conversation viewed")
@@ -161,6 +170,14 @@ UNIT_CREATED = gettext_noop("unit created")
 UNIT_CREATED_UNDER = gettext_noop("unit created under %(parent)s")
 MEMBERSHIP_SET = gettext_noop("%(user)s is %(role)s in %(unit)s")
 MEMBERSHIP_ENDED = gettext_noop("%(user)s no longer %(role)s in %(unit)s")
+OPENING_HOURS_CHANGED = gettext_noop("opening hours changed")
+BUSINESS_DAY_SET = gettext_noop("business hours on %(date)s")
+BUSINESS_DAY_RESET = gettext_noop("business hours on %(date)s back to normal")
+DUTY_ASSIGNED = gettext_noop("%(user)s on duty in %(unit)s on %(dates)s")
+DUTY_ASSIGNED_MORE = gettext_noop(
+    "%(user)s on duty in %(unit)s on %(dates)s and %(more)s more days"
+)
+DUTY_UNASSIGNED = gettext_noop("%(user)s no longer on duty in %(unit)s on %(date)s")
 PERSON_CREATED = gettext_noop("person %(username)s created")
 PERSON_CREATED_AS = gettext_noop("person %(username)s created as %(org_role)s")
 PERSON_CREATED_IN_ADMIN = gettext_noop("person %(username)s created in the Django admin")
@@ -178,13 +195,14 @@ MESSAGES: tuple[str, ...] = tuple(
 # Placeholders whose values are numbers: matched as digits only.
 _NUMBERS = frozenset(
     {"count", "position", "number", "items", "versions", "events", "released", "withheld",
-     "skipped", "start", "end", "days", "version_id", "attempt", "run"}
+     "skipped", "start", "end", "days", "version_id", "attempt", "run", "more"}
 )  # fmt: skip
 # Placeholders whose values are codes of a choice list: matched only as one of the codes and
 # shown as the code's label in the reader's language.
 _CHOICES: dict[str, tuple[str, ...]] = {
     "decision": ("narvaro.disclosure.models.Decision",),
     "file_kind": ("narvaro.disclosure.models.DeliveryFile.Kind",),
+    "redaction_field": ("narvaro.disclosure.models.Redaction.Field",),
     "record_class": ("narvaro.retention.models.RecordClass",),
     "hold_kind": ("narvaro.retention.models.LegalHold.Kind",),
     "hold_scope": ("narvaro.retention.models.HoldScope",),

@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from personnummer.personnummer import Personnummer, PersonnummerException
 
-# 6 or 8 digits of date, an optional - or + separator, 4 digits; not part of a longer number.
-_PNR_SHAPE = re.compile(r"(?<![\d-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\d-])")
+# 6 or 8 digits of date, an optional - or + separator, 4 digits; not part of a longer number
+# (no digit, nor a digit and a dash, on either side; "intyg-19811218-9876.jpg" is found).
+_PNR_SHAPE = re.compile(r"(?<!\d)(?<!\d-)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)(?!-\d)")
 # Not right after "@" or a word character: "@anna@social.example" is a handle, not an address.
 _EMAIL_SHAPE = re.compile(r"(?<![@\w.])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 

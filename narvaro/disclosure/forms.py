@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from narvaro.archive.models import ItemVersion
+from narvaro.archive.models import Item, ItemVersion
 from narvaro.core.models import User
 from narvaro.disclosure.models import LEGAL_GROUNDS, Decision, RecordsRequest
 from narvaro.lib.forms import set_queryset
@@ -103,29 +103,77 @@ class RedactionReviewForm(_GroundMixin):
 
 
 class RedactionAddForm(_GroundMixin):
-    """Mask a passage the suggestions missed: every occurrence in one version."""
+    """Mask a passage the suggestions missed: every occurrence in one field of the record.
 
-    version = forms.ModelChoiceField(
-        label=_("Version"), queryset=ItemVersion.objects.none(), empty_label=None
-    )
+    `target` names the field: a version's text, an attachment's alt text, file name or whole
+    image, or the author's display name or handle (see `target_value`).
+    """
+
+    target = forms.ChoiceField(label=_("Where"), choices=())
     text = forms.CharField(
         label=_("Text to mask"),
         max_length=2000,
         strip=False,
-        help_text=_("Copy the passage exactly as it stands in the version."),
+        required=False,
+        help_text=_("Copy the passage exactly as it stands. Not needed to withhold a whole image."),
     )
-    field_order = ["version", "text", "legal_ground", "legal_ground_other"]
+    field_order = ["target", "text", "legal_ground", "legal_ground_other"]
 
-    def __init__(self, *args: Any, versions: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        set_queryset(self.fields["version"], versions)
-        field = self.fields["version"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.label_from_instance = _version_label  # type: ignore[method-assign,assignment]
+        self.item = item
+        field = self.fields["target"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = target_choices(item)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        target = data.get("target")
+        if target and not target.startswith("image:") and not data.get("text"):
+            self.add_error("text", _("Copy the passage to mask."))
+        return data
+
+    def target_value(self) -> tuple[str, ItemVersion | None, int | None]:
+        """(field, version, attachment position) of the chosen target."""
+        kind, _sep, rest = self.cleaned_data["target"].partition(":")
+        if not rest:
+            return kind, None, None
+        version_id, _sep, position = rest.partition(":")
+        version = next(v for v in self.item.versions.all() if v.pk == int(version_id))
+        return kind, version, int(position) if position else None
 
 
-def _version_label(version: ItemVersion) -> str:
-    return _("Version %(number)s") % {"number": version.number}
+def target_choices(item: Item) -> list[tuple[str, str]]:
+    """Everything of `item` the copy shows that can be masked, as choices of the add form."""
+    choices: list[tuple[str, str]] = []
+    for version in item.versions.all():
+        number = {"number": version.number}
+        choices.append((f"text:{version.pk}", _("Version %(number)s: text") % number))
+        for attachment in version.attachments.all():
+            labels = {**number, "attachment": attachment.position + 1}
+            choices.append(
+                (
+                    f"alt_text:{version.pk}:{attachment.position}",
+                    _("Version %(number)s, attachment %(attachment)s: alt text") % labels,
+                )
+            )
+            choices.append(
+                (
+                    f"file_name:{version.pk}:{attachment.position}",
+                    _("Version %(number)s, attachment %(attachment)s: file name") % labels,
+                )
+            )
+            if attachment.media_id:
+                choices.append(
+                    (
+                        f"image:{version.pk}:{attachment.position}",
+                        _("Version %(number)s, attachment %(attachment)s: the whole image")
+                        % labels,
+                    )
+                )
+    choices.append(("author_name", str(_("Author's display name"))))
+    choices.append(("author_handle", str(_("Author's handle"))))
+    return choices
 
 
 class HandlerForm(forms.Form):

@@ -16,6 +16,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -232,12 +233,27 @@ class RequestItem(models.Model):
 
 
 class Redaction(models.Model):
-    """A span of one version's text to mask in the disclosure copy (R25, R33).
+    """A span of something the disclosure copy shows, to mask in it (R25, R33).
 
-    Suggested automatically (personnummer, e-mail, phone) or added by the registrar, then
-    accepted or rejected with its legal ground. The masked text itself is not stored again:
-    the span points into the archived version, which never changes.
+    What is masked (`field`): a version's text, an attachment's alt text or file name (the
+    version and the attachment's `position`), the whole image of an attachment, or the
+    author's display name or handle (the record's; no version). Suggested automatically
+    (personnummer, e-mail, phone) or added by the registrar, then accepted or rejected with
+    its legal ground. The masked text itself is not stored again: the span points into the
+    archived value, which never changes.
     """
+
+    class Field(models.TextChoices):
+        TEXT = "text", _("text")
+        ALT_TEXT = "alt_text", _("alt text")
+        FILE_NAME = "file_name", _("file name")
+        IMAGE = "image", _("image")
+        AUTHOR_NAME = "author_name", _("author's display name")
+        AUTHOR_HANDLE = "author_handle", _("author's handle")
+
+    # Fields of one attachment of a version, and fields of the record rather than a version.
+    ATTACHMENT_FIELDS = frozenset({Field.ALT_TEXT, Field.FILE_NAME, Field.IMAGE})
+    ITEM_FIELDS = frozenset({Field.AUTHOR_NAME, Field.AUTHOR_HANDLE})
 
     class Kind(models.TextChoices):
         PERSONNUMMER = "pnr", _("Personal identity number")
@@ -254,9 +270,18 @@ class Redaction(models.Model):
     request_item = models.ForeignKey(
         RequestItem, on_delete=models.CASCADE, related_name="redactions"
     )
-    version = models.ForeignKey(
-        "archive.ItemVersion", verbose_name=_("version"), on_delete=models.PROTECT, related_name="+"
+    field = models.CharField(
+        _("masked in"), max_length=20, choices=Field.choices, default=Field.TEXT
     )
+    version = models.ForeignKey(
+        "archive.ItemVersion",
+        verbose_name=_("version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    position = models.PositiveSmallIntegerField(_("attachment position"), null=True, blank=True)
     start = models.PositiveIntegerField(_("from character"))
     end = models.PositiveIntegerField(_("to character"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -277,18 +302,43 @@ class Redaction(models.Model):
     class Meta:
         verbose_name = _("redaction")
         verbose_name_plural = _("redactions")
-        ordering = ["request_item", "version", "start"]
+        ordering = ["request_item", "version", "position", "field", "start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["request_item", "version", "start", "end"], name="redaction_unique_span"
+                "request_item",
+                "field",
+                Coalesce("version", models.Value(0)),
+                Coalesce("position", models.Value(0)),
+                "start",
+                "end",
+                name="redaction_unique_span",
             ),
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="redaction_nonempty"
             ),
+            # Text: a version. An attachment's field: a version and a position. The author:
+            # neither (the record's).
+            models.CheckConstraint(
+                condition=(
+                    models.Q(field="text", version__isnull=False, position__isnull=True)
+                    | models.Q(
+                        field__in=["alt_text", "file_name", "image"],
+                        version__isnull=False,
+                        position__isnull=False,
+                    )
+                    | models.Q(
+                        field__in=["author_name", "author_handle"],
+                        version__isnull=True,
+                        position__isnull=True,
+                    )
+                ),
+                name="redaction_target",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.version_id}[{self.start}:{self.end}]"
+        where = self.field if self.position is None else f"{self.field}#{self.position}"
+        return f"{self.version_id or self.request_item_id}:{where}[{self.start}:{self.end}]"
 
 
 class DeliveryFile(models.Model):

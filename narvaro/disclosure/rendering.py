@@ -7,10 +7,14 @@ literally, grouped by thread in conversation order: every version with its text,
 attachments' alt text and digests, both timestamps (the platform's `created_at` and when
 Narvaro first saw it / recorded the version), and the events (deletion, moderation).
 
-Redaction is applied here and only here: spans of a version's text are replaced by a mask
-naming the legal ground in the output. The archived rows are only read, never changed.
-Archived images (JPEG, PNG, GIF, WebP) are drawn under their version; masking image regions
-is not supported, so an image that must not be released means withholding the record.
+Redaction is applied here and only here: spans of what the copy shows (a version's text, an
+attachment's alt text and file name, the author's display name and handle) are replaced by a
+mask naming the legal ground, and an attachment's image can be withheld whole. A version with
+anything masked is printed without its digests (they would let a reader test guesses of the
+masked text), and a masked author without the author's platform id and the permalink. The
+archived rows are only read, never changed. Archived images (JPEG, PNG, GIF, WebP) are drawn
+under their version; masking a region of an image is not supported: the whole image is
+withheld instead.
 
 The HTML is built from a Django template (autoescaped); WeasyPrint may fetch only the
 archived media files of the items printed, by digest (every other URL is refused), so no
@@ -28,6 +32,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
 
@@ -56,12 +61,56 @@ class Segment:
     ground: str = ""
 
 
+# What a mask applies to: (field, owner id, attachment position or -1). The owner is the
+# version for "text" and an attachment's "alt_text", "file_name" and "image", the item for
+# "author_name" and "author_handle" (see `disclosure.models.Redaction.Field`).
+MaskKey = tuple[str, int, int]
+Masks = Mapping[MaskKey, Sequence[Span]]
+TEXT = "text"
+NO_POSITION = -1
+
+
+def text_key(version_id: int) -> MaskKey:
+    return (TEXT, version_id, NO_POSITION)
+
+
+def masks_from_redactions(
+    redactions: Mapping[int, Sequence[Span]] | None,
+) -> dict[MaskKey, list[Span]]:
+    """Masks of version texts only, from {version id: spans} (the older form)."""
+    return {text_key(version_id): list(spans) for version_id, spans in (redactions or {}).items()}
+
+
+@dataclass
+class _AttachmentRow:
+    attachment: VersionMedia
+    alt: list[Segment]
+    alt_plain: str  # the alt text as the copy may show it (the image's alt attribute)
+    name: list[Segment]
+    image_masked: Segment | None  # the mask shown instead of the image, when withheld
+
+    @property
+    def position(self) -> int:
+        return self.attachment.position
+
+    @property
+    def media(self) -> Any:
+        return None if self.image_masked else self.attachment.media
+
+    @property
+    def missing(self) -> bool:
+        return self.attachment.missing
+
+
 @dataclass
 class _VersionRow:
     version: ItemVersion
     segments: list[Segment]
-    attachments: list[VersionMedia]
+    attachments: list[_AttachmentRow]
     disposed: bool
+    # Something of this version is masked: its digests would let a reader test guesses of
+    # the masked text (a personnummer has few enough candidates), so the copy leaves them out.
+    masked: bool = False
 
 
 @dataclass
@@ -72,6 +121,11 @@ class _ItemRow:
     parent_number: int | None
     versions: list[_VersionRow]
     events: list[ItemEvent]
+    author_name: list[Segment] = field(default_factory=list)
+    author_handle: list[Segment] = field(default_factory=list)
+    # The author is masked: the platform's id of the author and the permalink (which often
+    # holds the handle) are left out too.
+    author_masked: bool = False
 
 
 @dataclass
@@ -113,6 +167,28 @@ def apply_spans(text: str, spans: Sequence[Span]) -> list[Segment]:
     return segments
 
 
+def segments_plain(segments: Sequence[Segment]) -> str:
+    """Segments as plain text, each mask as "[masked: ground]" (no hint of its length)."""
+    masked = gettext("masked")
+    return "".join(
+        (f"[{masked}: {s.ground}]" if s.ground else f"[{masked}]") if s.masked else s.text
+        for s in segments
+    )
+
+
+def masked_segments(masks: Masks, key: MaskKey, value: str) -> list[Segment]:
+    """`value` cut into literal and masked segments by the masks of `key`."""
+    return apply_spans(value, masks.get(key, ()))
+
+
+def _image_mask(masks: Masks, key: MaskKey) -> Segment | None:
+    spans = masks.get(key)
+    if not spans:
+        return None
+    grounds = [g for g in dict.fromkeys(span.ground for span in spans) if g]
+    return Segment("", masked=True, ground="; ".join(grounds))
+
+
 def _load(items: Iterable[Item]) -> list[Item]:
     """The items again, with versions, attachments and events, in a fixed number of queries."""
     ids = list(dict.fromkeys(item.pk for item in items))
@@ -138,13 +214,31 @@ def _when(item: Item) -> tuple[dt.datetime, int]:
     return (item.created_at or item.first_seen_at, item.pk)
 
 
-def _threads(items: list[Item], redactions: Mapping[int, Sequence[Span]]) -> list[_Thread]:
+def _threads(items: list[Item], masks: Masks) -> list[_Thread]:
     """Items grouped by platform thread, threads and items in time order, numbered 1.."""
     threads: dict[str, _Thread] = {}
     for item in sorted(items, key=_when):
         key = f"{item.platform}:{item.thread_remote_id or item.remote_id}"
+        name_key, handle_key = ("author_name", item.pk, NO_POSITION), (
+            "author_handle", item.pk, NO_POSITION,
+        )  # fmt: skip
+        try:
+            author_name = masked_segments(masks, name_key, item.author_name)
+            author_handle = masked_segments(masks, handle_key, item.author_handle)
+        except ValueError as exc:
+            raise ValueError(f"{item} author: {exc}") from exc
         threads.setdefault(key, _Thread(key)).items.append(
-            _ItemRow(0, item, 0, None, _versions(item, redactions), list(item.events.all()))
+            _ItemRow(
+                0,
+                item,
+                0,
+                None,
+                _versions(item, masks),
+                list(item.events.all()),
+                author_name=author_name,
+                author_handle=author_handle,
+                author_masked=bool(masks.get(name_key) or masks.get(handle_key)),
+            )
         )
     number = 0
     numbers: dict[tuple[str, str], int] = {}
@@ -163,20 +257,50 @@ def _threads(items: list[Item], redactions: Mapping[int, Sequence[Span]]) -> lis
     return list(threads.values())
 
 
-def _versions(item: Item, redactions: Mapping[int, Sequence[Span]]) -> list[_VersionRow]:
+def _attachment_row(masks: Masks, version: ItemVersion, attachment: VersionMedia) -> _AttachmentRow:
+    position = attachment.position
+    alt = masked_segments(masks, ("alt_text", version.pk, position), attachment.alt_text)
+    return _AttachmentRow(
+        attachment=attachment,
+        alt=alt,
+        alt_plain=segments_plain(alt),
+        name=masked_segments(masks, ("file_name", version.pk, position), attachment.original_name),
+        image_masked=_image_mask(masks, ("image", version.pk, position)),
+    )
+
+
+def version_masked(masks: Masks, version_id: int) -> bool:
+    """Whether anything of the version (text, an alt text, a file name, an image) is masked."""
+    return any(
+        spans and owner == version_id and kind != "author_name" and kind != "author_handle"
+        for (kind, owner, _position), spans in masks.items()
+    )
+
+
+def _versions(item: Item, masks: Masks) -> list[_VersionRow]:
     rows: list[_VersionRow] = []
+    masked_versions = {
+        owner
+        for (kind, owner, _position), spans in masks.items()
+        if spans and kind not in {"author_name", "author_handle"}
+    }
     for version in item.versions.all():
         text = version.text
         try:
-            segments = apply_spans(text or "", redactions.get(version.pk, ()))
+            segments = masked_segments(masks, text_key(version.pk), text or "")
+            attachments = [
+                _attachment_row(masks, version, attachment)
+                for attachment in version.attachments.all()
+            ]
         except ValueError as exc:
             raise ValueError(f"{item} version {version.number}: {exc}") from exc
         rows.append(
             _VersionRow(
                 version=version,
                 segments=segments,
-                attachments=list(version.attachments.all()),
+                attachments=attachments,
                 disposed=text is None,
+                masked=version.pk in masked_versions,
             )
         )
     return rows
@@ -224,6 +348,7 @@ def items_html(
     *,
     items: Iterable[Item],
     redactions: Mapping[int, Sequence[Span]] | None = None,
+    masks: Masks | None = None,
     title: str,
     language: str = "sv",
     preamble: Sequence[str] = (),
@@ -231,12 +356,17 @@ def items_html(
 ) -> tuple[str, dict[str, str]]:
     """The printout's HTML and the archived media it may load (see `render_items_pdf`)."""
     loaded = _load(items)
+    all_masks: Masks = {**masks_from_redactions(redactions), **(masks or {})}
+    with translation.override(language):
+        threads = _threads(loaded, all_masks)
+    # Only images shown may be loaded: a withheld image is neither drawn nor fetched.
     media = {
-        attachment.media.sha256: attachment.media.storage_name
-        for item in loaded
-        for version in item.versions.all()
-        for attachment in version.attachments.all()
-        if attachment.media is not None and attachment.media.content_type in DRAWN_TYPES
+        row.media.sha256: row.media.storage_name
+        for thread in threads
+        for item_row in thread.items
+        for version_row in item_row.versions
+        for row in version_row.attachments
+        if row.media is not None and row.media.content_type in DRAWN_TYPES
     }
     with translation.override(language):
         html = render_to_string(
@@ -246,7 +376,7 @@ def items_html(
                 "language": language,
                 "preamble": list(preamble),
                 "generated_at": generated_at or timezone.now(),
-                "threads": _threads(loaded, redactions or {}),
+                "threads": threads,
                 "item_count": len(loaded),
                 "time_zone": timezone.get_current_timezone_name(),
                 "drawn": media,
@@ -261,6 +391,7 @@ def render_items_pdf(
     items: Iterable[Item],
     pdf_a: bool = False,
     redactions: Mapping[int, Sequence[Span]] | None = None,
+    masks: Masks | None = None,
     title: str,
     language: str = "sv",
     preamble: Sequence[str] = (),
@@ -268,12 +399,13 @@ def render_items_pdf(
 ) -> bytes:
     """A printout of `items`: every version literally, with thread context and events.
 
-    `redactions` maps an `ItemVersion` id to the spans of its text to mask in this output.
+    `redactions` maps an `ItemVersion` id to the spans of its text to mask in this output;
+    `masks` maps any field the printout shows (see `MaskKey`) to its spans.
     `preamble` holds paragraphs printed under the title (e.g. the request reference).
     `language` ("sv" or "en") sets the labels and the document language.
     """
     html, media = items_html(
-        items=items, redactions=redactions, title=title, language=language,
+        items=items, redactions=redactions, masks=masks, title=title, language=language,
         preamble=preamble, generated_at=generated_at,
     )  # fmt: skip
     return html_to_pdf(html, pdf_a=pdf_a, media=media)

@@ -8,12 +8,13 @@ archive's own selectors, so an item's visibility rules stay in one place.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from narvaro.archive.models import Item, ItemEvent, ItemVersion
 from narvaro.archive.selectors import (
@@ -227,10 +228,22 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class FieldReview:
+    """Another field the copy shows (an alt text, a file name, an image, the author), marked."""
+
+    label: str
+    field: str
+    passages: list[Passage]
+    redactions: list[Redaction]
+
+
+@dataclass(frozen=True)
 class VersionReview:
     version: ItemVersion
     passages: list[Passage]
     redactions: list[Redaction]
+    # Each attachment's alt text, file name and image, when the version has attachments.
+    fields: list[FieldReview] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -242,6 +255,8 @@ class ItemReview:
     events: list[ItemEvent]
     is_secret: bool
     version_queryset: QuerySet[ItemVersion]
+    # The author's display name and handle.
+    author: list[FieldReview] = field(default_factory=list)
 
 
 def _passages(text: str, redactions: list[Redaction]) -> list[Passage]:
@@ -257,25 +272,80 @@ def _passages(text: str, redactions: list[Redaction]) -> list[Passage]:
     return [p for p in passages if p.text]
 
 
+def _attachment_fields(
+    version: ItemVersion, redactions: dict[tuple[str, int | None, int | None], list[Redaction]]
+) -> list[FieldReview]:
+    fields: list[FieldReview] = []
+    for attachment in version.attachments.all():
+        position = attachment.position
+        number = {"number": position + 1}
+        alt = redactions.get((Redaction.Field.ALT_TEXT, version.pk, position), [])
+        name = redactions.get((Redaction.Field.FILE_NAME, version.pk, position), [])
+        image = redactions.get((Redaction.Field.IMAGE, version.pk, position), [])
+        fields.append(
+            FieldReview(
+                _("Attachment %(number)s, alt text") % number,
+                Redaction.Field.ALT_TEXT,
+                _passages(attachment.alt_text, alt),
+                alt,
+            )
+        )
+        fields.append(
+            FieldReview(
+                _("Attachment %(number)s, file name") % number,
+                Redaction.Field.FILE_NAME,
+                _passages(attachment.original_name, name),
+                name,
+            )
+        )
+        if image:
+            fields.append(
+                FieldReview(
+                    _("Attachment %(number)s, image") % number, Redaction.Field.IMAGE, [], image
+                )
+            )
+    return fields
+
+
 def request_item_review(user: User, request_item: RequestItem) -> ItemReview:
-    """The record's versions with their redactions marked, for the registrar (R25)."""
+    """The record's versions and author with their redactions marked, for the registrar (R25)."""
     _require_handler(user)
     item = get_item_for_user(user, request_item.item_id)
-    redactions: dict[int, list[Redaction]] = {}
+    redactions: dict[tuple[str, int | None, int | None], list[Redaction]] = {}
     for redaction in request_item.redactions.select_related("reviewed_by").order_by("start"):
-        redactions.setdefault(redaction.version_id, []).append(redaction)
+        key = (redaction.field, redaction.version_id, redaction.position)
+        redactions.setdefault(key, []).append(redaction)
     versions = item.versions.prefetch_related("attachments").order_by("number")
+    name = redactions.get((Redaction.Field.AUTHOR_NAME, None, None), [])
+    handle = redactions.get((Redaction.Field.AUTHOR_HANDLE, None, None), [])
     return ItemReview(
         item=item,
         versions=[
             VersionReview(
                 version,
-                _passages(version.text or "", redactions.get(version.pk, [])),
-                redactions.get(version.pk, []),
+                _passages(
+                    version.text or "", redactions.get((Redaction.Field.TEXT, version.pk, None), [])
+                ),
+                redactions.get((Redaction.Field.TEXT, version.pk, None), []),
+                _attachment_fields(version, redactions),
             )
             for version in versions
         ],
         events=list(item.events.order_by("seq")),
         is_secret=bool(getattr(item, "is_secret", False)),
         version_queryset=item.versions.order_by("number"),
+        author=[
+            FieldReview(
+                _("Author's display name"),
+                Redaction.Field.AUTHOR_NAME,
+                _passages(item.author_name, name),
+                name,
+            ),
+            FieldReview(
+                _("Author's handle"),
+                Redaction.Field.AUTHOR_HANDLE,
+                _passages(item.author_handle, handle),
+                handle,
+            ),
+        ],
     )

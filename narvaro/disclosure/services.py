@@ -36,6 +36,9 @@ from narvaro.core.audit_summaries import (
     DELIVERY_STALLED_REQUEUED,
     REDACTION_ACCEPTED,
     REDACTION_ADDED,
+    REDACTION_FIELD_ACCEPTED,
+    REDACTION_FIELD_ADDED,
+    REDACTION_FIELD_REJECTED,
     REDACTION_REJECTED,
     REQUEST_CLOSED,
     REQUEST_DECISION,
@@ -57,7 +60,15 @@ from narvaro.disclosure.models import (
     Redaction,
     RequestItem,
 )
-from narvaro.disclosure.rendering import Segment, Span, apply_spans, html_to_pdf, render_items_pdf
+from narvaro.disclosure.rendering import (
+    NO_POSITION,
+    MaskKey,
+    Span,
+    html_to_pdf,
+    masked_segments,
+    render_items_pdf,
+    segments_plain,
+)
 from narvaro.lib.spreadsheet import spreadsheet_safe
 
 logger = logging.getLogger(__name__)
@@ -154,17 +165,40 @@ def request_reassign(
     return records_request
 
 
-def _suggestions(request_item: RequestItem, versions: Iterable[ItemVersion]) -> list[Redaction]:
+def maskable_values(item: Item) -> list[tuple[str, ItemVersion | None, int | None, str]]:
+    """Everything of `item` the disclosure copy shows that may hold personal data.
+
+    (field, version, attachment position, value): the author's display name and handle,
+    then per version its text and each attachment's alt text and file name. The versions and
+    their attachments must be prefetched.
+    """
+    values: list[tuple[str, ItemVersion | None, int | None, str]] = [
+        (Redaction.Field.AUTHOR_NAME, None, None, item.author_name),
+        (Redaction.Field.AUTHOR_HANDLE, None, None, item.author_handle),
+    ]
+    for version in item.versions.all():
+        values.append((Redaction.Field.TEXT, version, None, version.text or ""))
+        for attachment in version.attachments.all():
+            position = attachment.position
+            values.append((Redaction.Field.ALT_TEXT, version, position, attachment.alt_text))
+            values.append((Redaction.Field.FILE_NAME, version, position, attachment.original_name))
+    return values
+
+
+def _suggestions(request_item: RequestItem, item: Item) -> list[Redaction]:
+    """Suggested masks for the personal data found in anything of `item` the copy shows."""
     return [
         Redaction(
             request_item=request_item,
+            field=field,
             version=version,
+            position=position,
             start=finding.start,
             end=finding.end,
             kind=finding.kind,
         )
-        for version in versions
-        for finding in find_personal_data(version.text or "")
+        for field, version, position, value in maskable_values(item)
+        for finding in find_personal_data(value or "")
     ]
 
 
@@ -196,11 +230,18 @@ def request_items_add(
     )
     added = RequestItem.objects.filter(request=records_request, item_id__in=new_ids)
     versions = Prefetch(
-        "item__versions", queryset=ItemVersion.objects.only("id", "item_id", "text")
+        "item__versions",
+        queryset=ItemVersion.objects.only("id", "item_id", "number", "text").order_by("number"),
+    )
+    attachments = Prefetch(
+        "item__versions__attachments",
+        queryset=VersionMedia.objects.only(
+            "id", "version_id", "position", "alt_text", "original_name"
+        ),
     )
     suggestions: list[Redaction] = []
-    for request_item in added.select_related("item").prefetch_related(versions):
-        suggestions.extend(_suggestions(request_item, request_item.item.versions.all()))
+    for request_item in added.select_related("item").prefetch_related(versions, attachments):
+        suggestions.extend(_suggestions(request_item, request_item.item))
     Redaction.objects.bulk_create(suggestions)
     audit_record(
         actor=actor,
@@ -281,19 +322,44 @@ def request_item_decide(
     return request_item
 
 
+# The audit summary of a reviewed or added mask: of a version's text (as before), or of
+# another field of the record.
+_REDACTION_MESSAGES = {
+    "accepted": (REDACTION_ACCEPTED, REDACTION_FIELD_ACCEPTED),
+    "rejected": (REDACTION_REJECTED, REDACTION_FIELD_REJECTED),
+    "added": (REDACTION_ADDED, REDACTION_FIELD_ADDED),
+}
+
+
 def _log_redaction(
-    actor: User, redaction: Redaction, message: str, request: HttpRequest | None
+    actor: User, redaction: Redaction, what: str, request: HttpRequest | None
 ) -> None:
+    text_message, field_message = _REDACTION_MESSAGES[what]
+    if redaction.field == Redaction.Field.TEXT:
+        summary = audit_summary(
+            text_message,
+            version_id=redaction.version_id,
+            start=redaction.start,
+            end=redaction.end,
+        )
+    else:
+        summary = audit_summary(
+            field_message,
+            redaction_field=redaction.field,
+            item=redaction.request_item.item_id,
+            start=redaction.start,
+            end=redaction.end,
+        )
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=redaction.request_item.request,
-        summary=audit_summary(
-            message, version_id=redaction.version_id, start=redaction.start, end=redaction.end
-        ),
+        summary=summary,
         changes={
             "item": redaction.request_item.item_id,
+            "field": redaction.field,
             "version": redaction.version_id,
+            "position": redaction.position,
             "span": [redaction.start, redaction.end],
             "kind": redaction.kind,
             "status": redaction.status,
@@ -325,7 +391,7 @@ def redaction_review(
     redaction.reviewed_at = timezone.now()
     redaction.full_clean()
     redaction.save()
-    _log_redaction(actor, redaction, REDACTION_ACCEPTED if accept else REDACTION_REJECTED, request)
+    _log_redaction(actor, redaction, "accepted" if accept else "rejected", request)
     return redaction
 
 
@@ -334,29 +400,44 @@ def redaction_add(
     *,
     actor: User,
     request_item: RequestItem,
-    version: ItemVersion,
-    text: str,
+    version: ItemVersion | None = None,
+    text: str = "",
     legal_ground: str,
+    field: str = Redaction.Field.TEXT,
+    position: int | None = None,
     request: HttpRequest | None = None,
 ) -> list[Redaction]:
-    """Mask every occurrence of `text` in `version` (of the record), with its legal ground."""
+    """Mask every occurrence of `text` in one field the copy shows, with its legal ground.
+
+    `field` is a version's text (the default), an attachment's alt text or file name
+    (`version` and the attachment's `position`), the attachment's whole image (no `text`),
+    or the author's display name or handle (no version).
+    """
     _require_open(request_item.request)
     if request_item.delivery_id:
         raise ValidationError(_("This record has been delivered; its masking stands."))
-    if version.item_id != request_item.item_id:
+    if field in Redaction.ITEM_FIELDS:
+        version, position = None, None
+    elif version is None or version.item_id != request_item.item_id:
         raise ValidationError(_("That version belongs to another record."))
+    if field not in Redaction.ATTACHMENT_FIELDS:
+        position = None
     legal_ground = legal_ground.strip()
     if not legal_ground:
         raise ValidationError({"legal_ground": _("Give the legal ground for masking.")})
-    source = version.text or ""
+    source = _field_value(request_item.item, field, version, position)
+    if field == Redaction.Field.IMAGE:
+        text, source = "*", "*"  # the whole image: one span standing for it
     if not text or text not in source:
-        raise ValidationError({"text": _("That text does not occur in this version.")})
+        raise ValidationError({"text": _("That text does not occur there.")})
     made: list[Redaction] = []
     at = source.find(text)
     while at != -1:
         redaction, _created = Redaction.objects.update_or_create(
             request_item=request_item,
+            field=field,
             version=version,
+            position=position,
             start=at,
             end=at + len(text),
             defaults={
@@ -367,10 +448,35 @@ def redaction_add(
                 "reviewed_at": timezone.now(),
             },
         )
-        _log_redaction(actor, redaction, REDACTION_ADDED, request)
+        _log_redaction(actor, redaction, "added", request)
         made.append(redaction)
         at = source.find(text, at + len(text))
     return made
+
+
+def _field_value(item: Item, field: str, version: ItemVersion | None, position: int | None) -> str:
+    """The archived value a mask of `field` applies to (of the record, a version, an attachment)."""
+    if field == Redaction.Field.AUTHOR_NAME:
+        return item.author_name
+    if field == Redaction.Field.AUTHOR_HANDLE:
+        return item.author_handle
+    assert version is not None
+    if field == Redaction.Field.TEXT:
+        return version.text or ""
+    if position is None:
+        raise ValidationError(_("That attachment is not in this version."))
+    attachment = VersionMedia.objects.filter(version=version, position=position).first()
+    if attachment is None:
+        raise ValidationError(_("That attachment is not in this version."))
+    if field == Redaction.Field.ALT_TEXT:
+        return attachment.alt_text
+    if field == Redaction.Field.FILE_NAME:
+        return attachment.original_name
+    if field == Redaction.Field.IMAGE:
+        if attachment.media_id is None:
+            raise ValidationError(_("The archive holds no image for that attachment."))
+        return "*"
+    raise ValidationError(_("That cannot be masked."))
 
 
 def request_view_log(
@@ -411,24 +517,72 @@ def delivery_file_open_log(
 # --- Deliveries ----------------------------------------------------------------------------
 
 
-def _spans(request_items: Iterable[RequestItem]) -> dict[int, list[Span]]:
-    spans: dict[int, list[Span]] = {}
-    for redaction in Redaction.objects.filter(
+def mask_key(redaction: Redaction) -> MaskKey:
+    """Where a redaction applies in the rendering (see `rendering.MaskKey`)."""
+    if redaction.field in Redaction.ITEM_FIELDS:
+        return (redaction.field, redaction.request_item.item_id, NO_POSITION)
+    assert redaction.version_id is not None
+    position = NO_POSITION if redaction.position is None else redaction.position
+    return (redaction.field, redaction.version_id, position)
+
+
+def _spans(request_items: Iterable[RequestItem]) -> dict[MaskKey, list[Span]]:
+    """The accepted masks of the records, by what they apply to."""
+    spans: dict[MaskKey, list[Span]] = {}
+    accepted = Redaction.objects.filter(
         request_item__in=list(request_items), status=Redaction.Status.ACCEPTED
-    ):
-        spans.setdefault(redaction.version_id, []).append(
+    ).select_related("request_item")
+    for redaction in accepted:
+        spans.setdefault(mask_key(redaction), []).append(
             Span(redaction.start, redaction.end, redaction.legal_ground)
         )
     return spans
 
 
-def _masked(segments: list[Segment]) -> str:
-    masked = _("masked")
-    return "".join(f"[{masked}: {s.ground}]" if s.masked else s.text for s in segments)
+def _masked(spans: dict[MaskKey, list[Span]], key: MaskKey, value: str) -> str:
+    """`value` as the electronic copy shows it: each masked span as "[masked: ground]"."""
+    return segments_plain(masked_segments(spans, key, value or ""))
 
 
-def _electronic_rows(items: list[Item], spans: dict[int, list[Span]]) -> list[dict[str, Any]]:
-    """The released records as plain data, masked text included, for the JSON and CSV copies."""
+def _electronic_version(version: ItemVersion, spans: dict[MaskKey, list[Span]]) -> dict[str, Any]:
+    masked_here = {
+        key for key in spans if key[1] == version.pk and key[0] not in Redaction.ITEM_FIELDS
+    }
+    attachments = []
+    for a in version.attachments.all():
+        position = a.position
+        image_masked = (Redaction.Field.IMAGE, version.pk, position) in masked_here
+        shown = a.media is not None and not image_masked
+        attachments.append(
+            {
+                "name": _masked(
+                    spans, (Redaction.Field.FILE_NAME, version.pk, position), a.original_name
+                ),
+                "content_type": a.media.content_type if shown and a.media else "",
+                "sha256": a.media.sha256 if shown and a.media else "",
+                "image_masked": image_masked,
+                "alt_text": _masked(
+                    spans, (Redaction.Field.ALT_TEXT, version.pk, position), a.alt_text
+                ),
+                "missing": a.missing,
+            }
+        )
+    return {
+        "number": version.number,
+        "recorded_at": iso(version.recorded_at),
+        "text": None
+        if version.text is None
+        else _masked(spans, (Redaction.Field.TEXT, version.pk, NO_POSITION), version.text),
+        "masked": bool(masked_here),
+        # Left out when anything of the version is masked: a digest would let a reader test
+        # guesses of the masked text (as in the printout).
+        "content_digest": None if masked_here else version.content_digest,
+        "attachments": attachments,
+    }
+
+
+def _electronic_rows(items: list[Item], spans: dict[MaskKey, list[Span]]) -> list[dict[str, Any]]:
+    """The released records as plain data, masks applied, for the JSON and CSV copies."""
     attachments = Prefetch(
         "attachments", queryset=VersionMedia.objects.select_related("media").order_by("position")
     )
@@ -446,6 +600,9 @@ def _electronic_rows(items: list[Item], spans: dict[int, list[Span]]) -> list[di
     )
     rows = []
     for item in loaded:
+        name_key = (Redaction.Field.AUTHOR_NAME, item.pk, NO_POSITION)
+        handle_key = (Redaction.Field.AUTHOR_HANDLE, item.pk, NO_POSITION)
+        author_masked = bool(spans.get(name_key) or spans.get(handle_key))
         rows.append(
             {
                 "platform": item.platform,
@@ -453,35 +610,15 @@ def _electronic_rows(items: list[Item], spans: dict[int, list[Span]]) -> list[di
                 "account": f"{item.account.platform}:{item.account.handle}",
                 "kind": item.kind,
                 "direction": item.direction,
-                "author_handle": item.author_handle,
-                "author_name": item.author_name,
+                "author_handle": _masked(spans, handle_key, item.author_handle),
+                "author_name": _masked(spans, name_key, item.author_name),
                 "created_at": iso(item.created_at),
                 "first_seen_at": iso(item.first_seen_at),
                 "in_reply_to": item.parent_remote_id,
                 "thread": item.thread_remote_id,
-                "permalink": item.permalink,
-                "versions": [
-                    {
-                        "number": version.number,
-                        "recorded_at": iso(version.recorded_at),
-                        "text": None
-                        if version.text is None
-                        else _masked(apply_spans(version.text, spans.get(version.pk, []))),
-                        "masked": bool(spans.get(version.pk)),
-                        "content_digest": version.content_digest,
-                        "attachments": [
-                            {
-                                "name": a.original_name,
-                                "content_type": a.media.content_type if a.media else "",
-                                "sha256": a.media.sha256 if a.media else "",
-                                "alt_text": a.alt_text,
-                                "missing": a.missing,
-                            }
-                            for a in version.attachments.all()
-                        ],
-                    }
-                    for version in item.versions.all()
-                ],
+                # The permalink often holds the handle: left out with a masked author.
+                "permalink": None if author_masked and item.permalink else item.permalink,
+                "versions": [_electronic_version(v, spans) for v in item.versions.all()],
                 "events": [
                     {
                         "type": event.type,
@@ -525,14 +662,14 @@ def _decision_pdf(
     records_request: RecordsRequest,
     delivery: Delivery,
     decided: list[RequestItem],
-    spans: dict[int, list[Span]],
+    spans: dict[MaskKey, list[Span]],
 ) -> bytes:
     withheld = [ri for ri in decided if ri.decision == Decision.WITHHOLD]
     partly = [ri for ri in decided if ri.decision == Decision.PARTLY]
     grounds_masked: dict[str, int] = {}
     for ri in partly:
-        for version_spans in (spans.get(v.pk, []) for v in ri.item.versions.all()):
-            for span in version_spans:
+        for key in _keys_of(ri, spans):
+            for span in spans[key]:
                 grounds_masked[span.ground] = grounds_masked.get(span.ground, 0) + 1
     html = render_to_string(
         "disclosure/pdf/decision.html",
@@ -548,6 +685,17 @@ def _decision_pdf(
         },
     )
     return html_to_pdf(html, pdf_a=True)
+
+
+def _keys_of(request_item: RequestItem, spans: dict[MaskKey, list[Span]]) -> list[MaskKey]:
+    """The masks of one record (its versions' fields and its author's)."""
+    versions = {v.pk for v in request_item.item.versions.all()}
+    return [
+        key
+        for key in spans
+        if (key[0] in Redaction.ITEM_FIELDS and key[1] == request_item.item_id)
+        or (key[0] not in Redaction.ITEM_FIELDS and key[1] in versions)
+    ]
 
 
 def _store(delivery: Delivery, kind: str, content: bytes, content_type: str) -> DeliveryFile:
@@ -572,7 +720,7 @@ def _render_files(
     delivery: Delivery,
     decided: list[RequestItem],
     released: list[Item],
-    spans: dict[int, list[Span]],
+    spans: dict[MaskKey, list[Span]],
 ) -> list[_Rendered]:
     """Render the delivery's files in memory; nothing is stored until all of them are made."""
     records_request = delivery.request
@@ -584,12 +732,12 @@ def _render_files(
     made: list[_Rendered] = []
     if released:
         printout = render_items_pdf(
-            items=released, redactions=spans, title=title, language=delivery.language
+            items=released, masks=spans, title=title, language=delivery.language
         )
         made.append((DeliveryFile.Kind.PRINTOUT, printout, pdf))
         if records_request.electronic_copy:
             pdf_a = render_items_pdf(
-                items=released, redactions=spans, title=title, language=delivery.language,
+                items=released, masks=spans, title=title, language=delivery.language,
                 pdf_a=True,
             )  # fmt: skip
             rows = _electronic_rows(released, spans)
@@ -652,10 +800,7 @@ def delivery_create(
         )
     spans = _spans(decided)
     partly_unmasked = [
-        ri
-        for ri in decided
-        if ri.decision == Decision.PARTLY
-        and not any(spans.get(v.pk) for v in ri.item.versions.all())
+        ri for ri in decided if ri.decision == Decision.PARTLY and not _keys_of(ri, spans)
     ]
     if partly_unmasked:
         raise ValidationError(
@@ -852,7 +997,7 @@ def request_printout(
         title = _("Request %(number)s, working copy") % {"number": records_request.pk}
         pdf = render_items_pdf(
             items=[ri.item for ri in request_items],
-            redactions=_spans(request_items),
+            masks=_spans(request_items),
             title=title,
             language=language,
             pdf_a=pdf_a,

@@ -173,7 +173,7 @@ def request_item_detail(request: AuthedRequest, pk: int, item_pk: int) -> HttpRe
             initial={"decision": request_item.decision, "legal_ground": request_item.legal_ground}
         ),
         "review_form": RedactionReviewForm(),
-        "add_form": RedactionAddForm(versions=review.version_queryset),
+        "add_form": RedactionAddForm(item=_with_attachments(review.item)),
     }
     return render(request, "disclosure/request_item.html", context)
 
@@ -230,11 +230,19 @@ def redaction_review(
     return redirect_to(request, reverse("disclosure:request_item", args=[pk, item_pk]))
 
 
+def _with_attachments(item: Any) -> Any:
+    """`item` with its versions and their attachments loaded (the add form lists them)."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects([item], "versions__attachments")
+    return item
+
+
 @login_required
 @require_POST
 def redaction_add(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse:
     request_item = selectors.get_request_item_for_user(request.user, pk, item_pk)
-    form = RedactionAddForm(request.POST, versions=request_item.item.versions.all())
+    form = RedactionAddForm(request.POST, item=_with_attachments(request_item.item))
     try:
         if not form.is_valid():
             raise ValidationError(
@@ -244,9 +252,10 @@ def redaction_add(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse
                     if name in form.fields
                 ]
             )
+        field, version, position = form.target_value()
         made = services.redaction_add(
             actor=request.user, request_item=request_item, request=request,
-            version=form.cleaned_data["version"], text=form.cleaned_data["text"],
+            field=field, version=version, position=position, text=form.cleaned_data["text"],
             legal_ground=form.ground(),
         )  # fmt: skip
     except ValidationError as exc:

@@ -173,30 +173,43 @@ def _shape(message: str) -> str:
     return re.sub(r"%\(\w+\)s", MARK, message)
 
 
-class _SummaryWrites(ast.NodeVisitor):
-    """The shapes of every `summary=` given to `audit_record(...)` or `AuditEvent(...)`."""
+class _SummaryWrites:
+    """The shapes of every `summary=` given to `audit_record(...)` or `AuditEvent(...)`.
 
-    def __init__(self, path: str) -> None:
+    A summary held in a variable is followed to its assignment in the same function, and a
+    summary passed in as a parameter to every call of that function in the same module.
+    """
+
+    def __init__(self, path: str, tree: ast.Module) -> None:
         self.path = path
+        self.tree = tree
         self.shapes: list[tuple[int, str]] = []
         self.problems: list[str] = []
-        self.functions: list[ast.FunctionDef] = []
+        self.parents = {
+            child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
+        }
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.functions.append(node)
-        self.generic_visit(node)
-        self.functions.pop()
-
-    def visit_Call(self, node: ast.Call) -> None:
-        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-        if name in {"audit_record", "AuditEvent"}:
+    def scan(self) -> None:
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name not in {"audit_record", "AuditEvent"}:
+                continue
             for keyword in node.keywords:
                 if keyword.arg == "summary":
-                    for shape in self.expand(keyword.value, node.lineno):
+                    function = self.enclosing(node)
+                    for shape in self.expand(keyword.value, node.lineno, function):
                         self.shapes.append((node.lineno, shape))
-        self.generic_visit(node)
 
-    def expand(self, node: ast.expr, line: int) -> list[str]:
+    def enclosing(self, node: ast.AST) -> ast.FunctionDef | None:
+        while node in self.parents:
+            node = self.parents[node]
+            if isinstance(node, ast.FunctionDef):
+                return node
+        return None
+
+    def expand(self, node: ast.expr, line: int, function: ast.FunctionDef | None) -> list[str]:
         """Every shape `node` can produce: literal text with MARK for each value."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return [node.value]
@@ -207,39 +220,70 @@ class _SummaryWrites(ast.NodeVisitor):
                 )
             ]
         if isinstance(node, ast.IfExp):
-            return self.expand(node.body, line) + self.expand(node.orelse, line)
+            return self.expand(node.body, line, function) + self.expand(node.orelse, line, function)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return [
                 left + right
-                for left in self.expand(node.left, line)
-                for right in self.expand(node.right, line)
+                for left in self.expand(node.left, line, function)
+                for right in self.expand(node.right, line, function)
             ]
         if isinstance(node, ast.Subscript):  # summary[:500]
-            return self.expand(node.value, line)
+            return self.expand(node.value, line, function)
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-            return [shape for value in node.values for shape in self.expand(value, line)]
+            return [s for value in node.values for s in self.expand(value, line, function)]
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "audit_summary":
             return []  # refused at run time unless listed
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "join":
+            return [MARK]  # ", ".join(dates): one value
         if isinstance(node, ast.Name):
             if (self.path, node.id) in FREE_TEXT:
                 return []
-            assigned = self.assigned(node.id)
+            assigned = self.assigned(node.id, function)
             if assigned is not None:
-                return self.expand(assigned, line)
+                return self.expand(assigned, line, function)
+            if function is not None and node.id in _parameters(function):
+                return self.passed_in(function, node.id, line)
         self.problems.append(f"{self.path}:{line}: summary {ast.unparse(node)!r} of unknown form")
         return []
 
-    def assigned(self, name: str) -> ast.expr | None:
-        """The value last assigned to `name` in the enclosing function, if any."""
-        if not self.functions:
+    def assigned(self, name: str, function: ast.FunctionDef | None) -> ast.expr | None:
+        """The value last assigned to `name` in `function`, if any."""
+        if function is None:
             return None
         found = None
-        for node in ast.walk(self.functions[-1]):
+        for node in ast.walk(function):
             if isinstance(node, ast.Assign) and any(
                 isinstance(target, ast.Name) and target.id == name for target in node.targets
             ):
                 found = node.value
         return found
+
+    def passed_in(self, function: ast.FunctionDef, name: str, line: int) -> list[str]:
+        """The shapes every call of `function` in this module passes as its parameter `name`."""
+        position = (
+            [a.arg for a in function.args.args].index(name)
+            if name in [a.arg for a in function.args.args]
+            else None
+        )
+        shapes: list[str] = []
+        calls = 0
+        for node in ast.walk(self.tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == function.name):
+                continue
+            calls += 1
+            given = [k.value for k in node.keywords if k.arg == name]
+            if not given and position is not None and position < len(node.args):
+                given = [node.args[position]]
+            for value in given:
+                shapes.extend(self.expand(value, node.lineno, self.enclosing(node)))
+        if not calls:
+            self.problems.append(f"{self.path}:{line}: {function.name}() is called elsewhere")
+        return shapes
+
+
+def _parameters(function: ast.FunctionDef) -> set[str]:
+    arguments = function.args
+    return {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
 
 
 class EverySummaryIsListedTests(SimpleTestCase):
@@ -259,8 +303,8 @@ class EverySummaryIsListedTests(SimpleTestCase):
                 source = source.replace("summary=summary[:500]", 'summary=""')
             else:
                 source = path.read_text()
-            scan = _SummaryWrites(relative)
-            scan.visit(ast.parse(source))
+            scan = _SummaryWrites(relative, ast.parse(source))
+            scan.scan()
             problems.extend(scan.problems)
             for line, shape in scan.shapes:
                 if not shape:

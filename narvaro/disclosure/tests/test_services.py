@@ -12,12 +12,15 @@ import zoneinfo
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import translation
 
 from narvaro.archive.capture import EventInput
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemVersion
 from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture, a_deletion, an_image
+from narvaro.core.audit_summaries import summary_display
 from narvaro.core.models import AuditEvent
 from narvaro.disclosure import selectors, services
 from narvaro.disclosure.models import Decision, Delivery, DeliveryFile, RecordsRequest, Redaction
@@ -599,3 +602,201 @@ class StalledDeliveryTests(ArchiveFixture):
         job = jobs["disclosure-stalled-deliveries"]
         self.assertEqual(job.task_path, "narvaro.disclosure.tasks.deliveries_recover_stalled")
         self.assertLessEqual(job.interval, Delivery.STALE_AFTER)
+
+
+class MaskingCoverageTests(ArchiveFixture):
+    """R25, R33: masking covers everything the disclosure copy shows, not only the text.
+
+    p1 carries personal data in its text, in its image's alt text and file name, and in the
+    author's display name: each is suggested, each masked in the printout, the PDF/A, the CSV
+    and the JSON, while the archived original and `narvaro verify` stay as they were.
+    """
+
+    PHONE = "070-123 45 67"
+
+    def setUp(self) -> None:
+        super().setUp()
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture(
+                    "p1",
+                    f"Ring mig, mitt nummer står i bilden. Pnr {PNR}.",
+                    created_at=at(2024, 3, 3),
+                    media=(
+                        an_image(
+                            name=f"intyg-{PNR}.jpg",
+                            alt=f"Intyg för Erik Ek, personnummer {PNR}",
+                        ),
+                    ),
+                    author_handle="@erik@social.example",
+                    author_name=f"Erik Ek {self.PHONE}",
+                    permalink="https://social.example/@erik/p1",
+                    author_platform_id="4711",
+                )
+            ],
+            source="test",
+        )
+        self.item = Item.objects.get(remote_id="p1")
+        self.records_request = new_request(self.rita, electronic_copy=True)
+        services.request_items_add(
+            actor=self.rita, records_request=self.records_request, items=[self.item]
+        )
+        self.request_item = self.records_request.items.get()
+
+    def test_personal_data_is_suggested_in_every_field_the_copy_shows(self) -> None:
+        found = sorted(
+            (r.field, r.kind, r.position is not None) for r in self.request_item.redactions.all()
+        )
+        self.assertEqual(
+            found,
+            [
+                ("alt_text", "pnr", True),
+                ("author_name", "phone", False),
+                ("file_name", "pnr", True),
+                ("text", "pnr", False),
+            ],
+        )
+
+    def mask_everything(self) -> None:
+        for redaction in self.request_item.redactions.all():
+            services.redaction_review(
+                actor=self.rita, redaction=redaction, accept=True, legal_ground="OSL 21 kap. 7 §"
+            )
+        # The registrar also masks the name in the alt text and the author's handle by hand.
+        version = self.item.versions.get()
+        services.redaction_add(
+            actor=self.rita, request_item=self.request_item, field="alt_text",
+            version=version, position=0, text="Erik Ek", legal_ground="OSL 21 kap. 7 §",
+        )  # fmt: skip
+        services.redaction_add(
+            actor=self.rita, request_item=self.request_item, field="author_handle",
+            text="@erik", legal_ground="OSL 21 kap. 7 §",
+        )  # fmt: skip
+        services.redaction_add(
+            actor=self.rita, request_item=self.request_item, field="author_name",
+            text="Erik Ek", legal_ground="OSL 21 kap. 7 §",
+        )  # fmt: skip
+        services.request_item_decide(
+            actor=self.rita,
+            request_item=self.request_item,
+            decision="partly",
+            legal_ground="OSL 21 kap. 7 §",
+        )
+
+    def test_the_pdf_csv_and_json_copies_are_masked_and_the_archive_is_not(self) -> None:
+        version = self.item.versions.get()
+        before = (version.text, version.content_digest, version.chain_digest)
+        attachment_before = version.attachments.get().alt_text
+        self.mask_everything()
+        delivery = self.deliver(actor=self.rita, records_request=self.records_request)
+        self.assertEqual(delivery.status, Delivery.Status.READY, delivery.error)
+        files = {
+            f.kind: default_storage.open(f.storage_name, "rb").read() for f in delivery.files.all()
+        }
+        self.assertEqual(set(files), {"printout", "pdfa", "csv", "json", "decision"})
+        secrets = [PNR, "Erik Ek", self.PHONE, "@erik", "4711", "social.example/@erik/p1"]
+        shown = {
+            "printout": pdf_text(files["printout"]),
+            "pdfa": pdf_text(files["pdfa"]),
+            "csv": files["csv"].decode("utf-8"),
+            "json": files["json"].decode("utf-8"),
+        }
+        for kind, text in shown.items():
+            for secret in secrets:
+                with self.subTest(copy=kind, secret=secret):
+                    self.assertNotIn(secret, text)
+            with self.subTest(copy=kind, what="the masks name the ground"):
+                self.assertIn("OSL 21 kap. 7 §", text)
+            # The digests of a masked version would let a reader test guesses of the masked
+            # text (a personnummer has few candidates): the copy leaves them out.
+            with self.subTest(copy=kind, what="digests"):
+                self.assertNotIn(version.content_digest, text)
+                self.assertNotIn(version.chain_digest, text)
+        record = json.loads(shown["json"])["records"][0]
+        self.assertTrue(record["author_name"].startswith("[maskerat: OSL 21 kap. 7 §]"))
+        self.assertIsNone(record["permalink"])
+        attachment = record["versions"][0]["attachments"][0]
+        self.assertEqual(
+            attachment["alt_text"],
+            "Intyg för [maskerat: OSL 21 kap. 7 §], personnummer [maskerat: OSL 21 kap. 7 §]",
+        )
+        self.assertIsNone(record["versions"][0]["content_digest"])
+        # Unmasked parts stay literal.
+        self.assertIn("Ring mig, mitt nummer står i bilden.", shown["printout"])
+        self.assertIn("Intyg för", shown["pdfa"])
+        # The archive is untouched: same text, alt text and digests, and verify passes.
+        version.refresh_from_db()
+        self.assertEqual((version.text, version.content_digest, version.chain_digest), before)
+        self.assertEqual(version.attachments.get().alt_text, attachment_before)
+        self.assertIn(PNR, version.text)
+        report = verify_archive()
+        self.assertTrue(report.intact, report.problems)
+
+    def test_the_html_the_pdf_is_made_from_holds_no_masked_value(self) -> None:
+        """The printout's HTML (incl. the image's alt attribute) is masked, not only its text."""
+        from narvaro.disclosure.rendering import items_html
+
+        self.mask_everything()
+        html, _media = items_html(
+            items=[self.item],
+            masks=services._spans([self.request_item]),
+            title="t",
+        )
+        for secret in [PNR, "Erik Ek", self.PHONE, "@erik@", "4711"]:
+            with self.subTest(secret=secret):
+                self.assertNotIn(secret, html)
+        self.assertIn('alt="Intyg för [maskerat: OSL 21 kap. 7 §]', html)
+
+    def test_a_whole_image_can_be_withheld(self) -> None:
+        """R25 asks for masking image regions; the copy withholds the whole image instead."""
+        from narvaro.disclosure.rendering import items_html
+
+        version = self.item.versions.get()
+        sha = version.attachments.get().media.sha256
+        services.redaction_add(
+            actor=self.rita, request_item=self.request_item, field="image",
+            version=version, position=0, legal_ground="OSL 21 kap. 7 §",
+        )  # fmt: skip
+        masks = services._spans([self.request_item])
+        html, media = items_html(items=[self.item], masks=masks, title="t")
+        self.assertEqual(media, {})  # neither drawn nor fetched
+        self.assertNotIn(sha, html)
+        self.assertIn("bilden maskerad: OSL 21 kap. 7 §", html)
+        rows = services._electronic_rows([self.item], masks)
+        attachment = rows[0]["versions"][0]["attachments"][0]
+        self.assertEqual((attachment["sha256"], attachment["image_masked"]), ("", True))
+        # Without the mask the image is drawn.
+        self.assertIn(sha, items_html(items=[self.item], title="t")[1])
+
+    def test_each_mask_is_logged_with_its_field_and_ground(self) -> None:
+        self.mask_everything()
+        event = AuditEvent.objects.filter(summary__startswith="redaction added: author_handle")
+        self.assertEqual(event.count(), 1)
+        self.assertEqual(event.get().changes["legal_ground"], "OSL 21 kap. 7 §")
+        self.assertEqual(event.get().changes["field"], "author_handle")
+        with translation.override("sv"):
+            self.assertEqual(
+                summary_display(event.get().summary),
+                f"maskering tillagd: avsändarens kontonamn i handling {self.item.pk} tecken 0–5",
+            )
+
+    def test_the_review_page_offers_every_field_and_masks_an_alt_text(self) -> None:
+        client = self.client_for(self.rita)
+        url = reverse("disclosure:request_item", args=[self.records_request.pk, self.item.pk])
+        page = client.get(url)
+        self.assertContains(page, "Author&#x27;s display name")
+        self.assertContains(page, "Attachment 1, alt text")
+        version = self.item.versions.get()
+        self.assertContains(page, f'value="alt_text:{version.pk}:0"')
+        response = client.post(
+            reverse("disclosure:redaction_add", args=[self.records_request.pk, self.item.pk]),
+            {
+                "target": f"alt_text:{version.pk}:0",
+                "text": "Intyg",
+                "legal_ground": "OSL 21 kap. 7 §",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        made = Redaction.objects.get(field="alt_text", kind="manual")
+        self.assertEqual((made.version, made.position, made.start, made.end), (version, 0, 0, 5))
