@@ -112,11 +112,10 @@ class RecordsRequest(TimeStampedModel):
         return reverse("disclosure:request_detail", args=[self.pk])
 
     def day_end(self, day: int) -> dt.datetime:
-        """The end (local midnight) of day `day` of the request, day 1 being the day of receipt."""
-        received_on = timezone.localdate(self.received_at)
-        return timezone.make_aware(
-            dt.datetime.combine(received_on + dt.timedelta(days=day), dt.time.min)
-        )
+        """The end (local midnight) of working day `day` of the request (see `clock`)."""
+        from narvaro.disclosure.clock import day_end
+
+        return day_end(self.received_at, day)
 
 
 class Decision(models.TextChoices):

@@ -23,6 +23,7 @@ from narvaro.archive.selectors import (
     sees_secret_records,
 )
 from narvaro.core.models import User
+from narvaro.disclosure.clock import overdue_cutoff
 from narvaro.disclosure.models import (
     Decision,
     Delivery,
@@ -43,10 +44,6 @@ def _require_handler(user: User) -> None:
         raise PermissionDenied
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def request_list_for_user(user: User, *, status: str = RecordsRequest.Status.OPEN) -> QuerySet:
     """The requests with `status`, most urgent first; 403 for anyone but registrars and admins.
 
@@ -58,10 +55,11 @@ def request_list_for_user(user: User, *, status: str = RecordsRequest.Status.OPE
     """
     _require_handler(user)
     today = timezone.localdate()
-    # Past the end of day 3 = received before the start of the day before yesterday.
+    # Days are working days (see `clock`): a request received on a Friday is past the end of
+    # day 1 on Monday and past the end of day 3 on Thursday.
     overdue = Case(
-        When(received_at__lt=_local_midnight(today - dt.timedelta(days=2)), then=Value(3)),
-        When(received_at__lt=_local_midnight(today), then=Value(1)),
+        When(received_at__lt=overdue_cutoff(today, 3), then=Value(3)),
+        When(received_at__lt=overdue_cutoff(today, 1), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )

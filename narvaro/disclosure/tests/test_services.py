@@ -178,6 +178,62 @@ class ClockTests(NarvaroTestCase):
                 self.assertEqual(figures.overdue, overdue)
                 self.assertEqual(figures.elapsed, now - received)
 
+    def check_flags(
+        self, received: dt.datetime, expected: list[tuple[dt.datetime, int]]
+    ) -> RecordsRequest:
+        records_request = new_request(self.rita, received_at=received)
+        for now, overdue in expected:
+            with self.subTest(now=now), time_machine.travel(now, tick=False):
+                listed = selectors.request_list_for_user(self.rita).get(pk=records_request.pk)
+                self.assertEqual(listed.overdue, overdue)
+                self.assertEqual(selectors.request_figures(records_request).overdue, overdue)
+        return records_request
+
+    def test_days_are_working_days_across_a_weekend(self) -> None:
+        """R23: a Friday's request is past day 1 on Saturday, but past day 3 only on Wednesday.
+
+        The days are the authority's working days (lag 1930:173 counts a period ending on a
+        Saturday, Sunday or holiday to the next weekday; see disclosure.clock, ADR 0016).
+        """
+        friday = self.check_flags(
+            at(2026, 3, 6, 15, 0),
+            [
+                (at(2026, 3, 6, 23, 59), 0),
+                (at(2026, 3, 7, 10, 0), 1),  # Saturday: it was not decided on Friday
+                (at(2026, 3, 9, 9, 0), 1),  # Monday: one working day, not three days, later
+                (at(2026, 3, 10, 23, 59), 1),
+                (at(2026, 3, 11, 0, 0), 3),  # Wednesday: Friday, Monday, Tuesday have ended
+            ],
+        )
+        self.assertEqual(friday.day_end(1), at(2026, 3, 7, 0, 0))
+        self.assertEqual(friday.day_end(3), at(2026, 3, 11, 0, 0))
+
+    def test_a_request_arriving_on_a_weekend_starts_on_monday(self) -> None:
+        saturday = self.check_flags(
+            at(2026, 3, 7, 10, 0),
+            [
+                (at(2026, 3, 8, 22, 0), 0),
+                (at(2026, 3, 9, 23, 59), 0),  # Monday is its day 1
+                (at(2026, 3, 10, 0, 0), 1),
+                (at(2026, 3, 12, 0, 0), 3),
+            ],
+        )
+        self.assertEqual(saturday.day_end(1), at(2026, 3, 10, 0, 0))
+        self.assertEqual(saturday.day_end(3), at(2026, 3, 12, 0, 0))
+
+    def test_public_holidays_do_not_count_and_a_klamdag_does(self) -> None:
+        # Maundy Thursday 2026-04-02; Good Friday and Easter Monday do not count.
+        easter = new_request(self.rita, received_at=at(2026, 4, 2, 12, 0))
+        self.assertEqual(easter.day_end(1), at(2026, 4, 3, 0, 0))
+        self.assertEqual(easter.day_end(3), at(2026, 4, 9, 0, 0))  # Thu, Tue 7, Wed 8
+        # Ascension Day 2026-05-14 does not count; the Friday after (a klämdag many offices
+        # close) does: requests must be handled then too (JO 4209-2009).
+        ascension = new_request(self.rita, received_at=at(2026, 5, 13, 9, 0))
+        self.assertEqual(ascension.day_end(3), at(2026, 5, 19, 0, 0))  # Wed, Fri, Mon
+        # Midsommarafton, julafton and nyårsafton count as days off.
+        christmas = new_request(self.rita, received_at=at(2026, 12, 23, 9, 0))
+        self.assertEqual(christmas.day_end(3), at(2026, 12, 30, 0, 0))  # 23, 28, 29
+
     def test_the_list_is_not_first_come_first_served(self) -> None:
         """Overdue first; within a group the one closest to a decision, then the newest."""
         with time_machine.travel(at(2026, 3, 10, 9, 0), tick=False):
