@@ -299,6 +299,7 @@ class MastodonConnector(Connector):
         self._me: Profile | None = None
         self._media_cache: dict[str, bytes] = {}
         self._uri_of: dict[str, str] = {}
+        self._cursor: dict[str, str] = {}
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -469,6 +470,7 @@ class MastodonConnector(Connector):
         return self._me
 
     def harvest(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
+        self._cursor = dict(cursor)
         me = self.me()
         yield from self._own_statuses(me, cursor.get("statuses", "0"))
         yield from self._mentions(cursor.get("notifications", "0"))
@@ -573,13 +575,21 @@ class MastodonConnector(Connector):
                     batch.events.append(_deleted(item.remote_id))
                     continue
                 batch.captures.extend(self._changed(status, payload))
-        for item, payload in others[:RECHECK_FETCH_LIMIT]:
+        # Received statuses are fetched one by one, at most RECHECK_FETCH_LIMIT a harvest;
+        # when more are held, each harvest takes the next ones (the offset is in the cursor),
+        # so every recent reply, mention and DM is looked at again within a few harvests.
+        chosen = others
+        if len(others) > RECHECK_FETCH_LIMIT:
+            start = _id(self._cursor.get("recheck_offset", "0") or "0") % len(others)
+            chosen = (others[start:] + others[:start])[:RECHECK_FETCH_LIMIT]
+            batch.cursor = {"recheck_offset": str((start + RECHECK_FETCH_LIMIT) % len(others))}
+        for item, payload in chosen:
             status = self._fetch_local(str(payload["id"]))
             if status is None:
                 batch.events.append(_deleted(item.remote_id))
             else:
                 batch.captures.extend(self._changed(status, payload))
-        if batch:
+        if batch or batch.cursor:
             yield batch
 
     def _changed(self, status: dict[str, Any], stored: dict[str, Any]) -> list[CaptureInput]:

@@ -231,3 +231,26 @@ def test_the_capture_page_shows_whether_the_stream_is_connected(mastodon: Mastod
     assert "Not streaming; captured by the scheduled harvests" in client.get(url).content.decode()
     Connection.objects.filter(pk=connection.pk).update(stream_connected_at=timezone.now())
     assert "Connected since" in client.get(url).content.decode()
+
+
+def test_recheck_takes_turns_when_more_received_items_are_held_than_it_fetches(
+    mastodon: MastodonServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from narvaro.channels.connectors import mastodon as connector_module
+
+    monkeypatch.setattr(connector_module, "RECHECK_FETCH_LIMIT", 2)
+    bob = mastodon.client("bob_token")
+    mentions = [bob.status_post(f"@alice fråga {n}") for n in range(3)]
+    connection = connect(mastodon)
+    assert harvest_run(connection).status == "ok"
+    # The oldest mention is the third in line (held items are re-checked newest first).
+    bob.status_delete(mentions[0]["id"])
+    found = []
+    for _ in range(3):
+        connection.refresh_from_db()
+        report = harvest_run(connection)
+        assert report.status == "ok", report.error
+        found.append(report.deletions)
+    assert sum(found) == 1 and found[0] == 0
+    assert deleted(mentions[0]["uri"])
+    assert "recheck_offset" in Connection.objects.get().cursor
