@@ -34,6 +34,10 @@ RECORDS_OFFICERS_POST = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 405,
 # A request for public records: it does not exist for those who do not handle requests.
 REQUEST_READ = {"anonymous": 302, "vera": 404, "bob": 404, "rita": 200, "adam": 200}
 POST_ONLY = {"anonymous": 302, "vera": 405, "bob": 405, "rita": 405, "adam": 405}
+# The radar: a section for those who moderate or manage a unit; unit A's alerts and items exist
+# only for unit A's moderators and managers (and admins).
+RADAR_SECTION = {"anonymous": 302, "vera": 403, "bob": 403, "rita": 403, "adam": 200}
+RADAR_A = {"anonymous": 302, "vera": 404, "bob": 404, "rita": 404, "adam": 200}
 # Moderation of unit A: vera views the unit but does not moderate; rita reads every log.
 MODERATION_READ = {"anonymous": 302, "vera": 403, "bob": 404, "rita": 200, "adam": 200}
 
@@ -127,6 +131,22 @@ def moderation_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     return {"moderation_action": {"pk": action.pk}, "escalation": {"pk": action.escalation.pk}}
 
 
+def radar_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
+    """A radar alert on unit A's account, with `item`."""
+    from django.utils import timezone
+
+    from narvaro.radar.models import Alert
+
+    now = timezone.now()
+    alert = Alert.objects.create(
+        scope="account", account=case.account_a, unit=case.account_a.unit, window_start=now,
+        window_end=now, observed=20, expected=2.0, volume_p=1e-6, critique_observed=15,
+        critique_expected_share=0.1, critique_p=1e-9, critique_spike=True,
+    )  # fmt: skip
+    alert.items.add(item)
+    return {"alert_a": {"pk": alert.pk}}
+
+
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
@@ -155,6 +175,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         "media_a": {"pk": item_a.pk, "number": 1, "position": 0},
         **package_kwargs(case),
         **moderation_kwargs(case),
+        **radar_kwargs(case, item_a),
         "item_id_a": {"item_id": item_a.pk},
     }
 
@@ -276,6 +297,14 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("moderation:escalation_detail", "escalation", REQUEST_READ),
     ("moderation:escalation_bundle", "escalation", REQUEST_READ),
     ("moderation:escalation_close", "escalation", POST_ONLY),
+    # The critique radar: the moderators and managers of a unit, and admins.
+    ("radar:alert_list", None, RADAR_SECTION),
+    ("radar:classifier", None, RADAR_SECTION),
+    ("radar:classifier_train", None, POST_ONLY),
+    ("radar:alert_detail", "alert_a", RADAR_A),
+    ("radar:alert_acknowledge", "alert_a", POST_ONLY),
+    ("radar:item_explain", "item_a", RADAR_A),
+    ("radar:item_category", "item_a", POST_ONLY),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
@@ -72,10 +73,9 @@ def sees_radar(user: User) -> bool:
 
 
 def require_radar(user: User) -> None:
-    """404 for people with no radar page (the pages' existence is not a secret, but the
-    scope rule is one rule: what you may not see is not there)."""
+    """403 for people who watch no unit's radar (a section page, like the records desk)."""
     if not sees_radar(user):
-        raise Http404
+        raise PermissionDenied
 
 
 def alert_list_for_user(

@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
+from tests.browser import radar_pages as radar
 from tests.browser.conftest import Session
 from tests.browser.support import (
     LANGUAGES,
@@ -600,6 +601,12 @@ PAGES: dict[str, PageSpec] = {
         "disclosure:request_compile", ONE_HANDLER, request_kwargs, query="?author=%40erik"
     ),
     "request-item": PageSpec("disclosure:request_item", REQUEST_HANDLERS, request_item_kwargs),
+    # The critique radar (tests/browser/radar_pages.py makes its alert and items).
+    "radar-alerts": PageSpec("radar:alert_list", radar.RADAR, query=radar.with_alert),
+    "radar-alert": PageSpec("radar:alert_detail", radar.RADAR, radar.alert_kwargs),
+    "radar-classifier": PageSpec("radar:classifier", radar.RADAR, query=radar.with_training),
+    "radar-item": PageSpec("radar:item_explain", radar.RADAR, radar.item_kwargs),
+    "radar-item-restricted": PageSpec("radar:item_explain", MANAGER, radar.restricted_item_kwargs),
 }
 
 # The error pages, reached the way people reach them.
@@ -619,6 +626,9 @@ NOT_PAGES = {
     "channels:account_completeness_csv",
     "channels:account_oauth_start",  # POST only: redirects to the instance
     "channels:oauth_callback",  # the instance sends the browser back: redirects on
+    "radar:alert_acknowledge",  # POST only
+    "radar:classifier_train",  # POST only
+    "radar:item_category",  # POST only
     "archive:record_export",
     "archive:record_media",
     "packages:export_download",  # a zip file

@@ -70,15 +70,14 @@ class RadarViewTests(NarvaroTestCase):
 
     def test_who_reaches_the_alert_list(self) -> None:
         url = reverse("radar:alert_list")
-        # Managers and moderators of a unit, and admins; viewers, publishers, registrars and
-        # outsiders find no radar.
+        # Managers and moderators of a unit, and admins; not viewers, publishers, registrars.
         for person, status in [
             (self.alice, 200),
             (self.moderator, 200),
             (self.adam, 200),
-            (self.vera, 404),
-            (self.bob, 404),
-            (self.rita, 404),
+            (self.vera, 403),
+            (self.bob, 403),
+            (self.rita, 403),
         ]:
             with self.subTest(person=person.username):
                 self.assertEqual(self.client_for(person).get(url).status_code, status)
