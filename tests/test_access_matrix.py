@@ -147,6 +147,26 @@ def radar_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]
     return {"alert_a": {"pk": alert.pk}}
 
 
+def organisation_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
+    """A dated exception to the business hours and a roster line in each unit (R14)."""
+    import datetime as dt
+
+    from narvaro.organisation import services as organisation
+
+    day = organisation.calendar_day_set(actor=None, date=dt.date(2026, 12, 23), kind="closed")
+    duty_a = organisation.duty_assign(
+        actor=None, unit=case.unit_a, user=case.alice, dates=[dt.date(2026, 12, 21)]
+    )[0]
+    duty_b = organisation.duty_assign(
+        actor=None, unit=case.unit_b, user=case.bob, dates=[dt.date(2026, 12, 21)]
+    )[0]
+    return {
+        "calendar_day": {"pk": day.pk},
+        "duty_a": {"pk": duty_a.pk},
+        "duty_b": {"pk": duty_b.pk},
+    }
+
+
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
@@ -157,6 +177,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     )
     item_a = Item.objects.get(remote_id="matrix-a")
     return {
+        **organisation_kwargs(case),
         "unit_a": {"pk": case.unit_a.pk},
         "person": {"pk": case.oscar.pk},
         "unit_b": {"pk": case.unit_b.pk},
@@ -213,6 +234,14 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("organisation:membership_edit", "membership_a", UNIT_A_WRITE),
     ("organisation:membership_revoke", "membership_a", UNIT_A_WRITE),
     ("organisation:membership_revoke", "membership_b", UNIT_B_WRITE),
+    ("organisation:business_hours", None, SIGNED_IN),
+    ("organisation:opening_hours_edit", None, ADMIN_ONLY),
+    ("organisation:calendar_day_add", None, ADMIN_ONLY),
+    ("organisation:calendar_day_remove", "calendar_day", ADMIN_ONLY),
+    ("organisation:roster", "unit_a", UNIT_A_READ),
+    ("organisation:duty_add", "unit_a", UNIT_A_WRITE),
+    ("organisation:duty_remove", "duty_a", UNIT_A_WRITE),
+    ("organisation:duty_remove", "duty_b", UNIT_B_WRITE),
     ("channels:account_list", None, SIGNED_IN),
     ("channels:account_create", None, ADMIN_ONLY),
     ("channels:account_export", "csv", SIGNED_IN),

@@ -71,7 +71,9 @@ class DayRule:
     closes: time | None = None
 
 
-def swedish_holidays(*, language: str | None = None) -> Mapping[date, str]:
+def swedish_holidays(
+    *, language: str | None = None, years: Iterable[int] = ()
+) -> Mapping[date, str]:
     """Swedish public holidays plus midsommarafton, julafton and nyårsafton.
 
     The three eves are not public holidays in law but are treated as such by employers
@@ -81,7 +83,11 @@ def swedish_holidays(*, language: str | None = None) -> Mapping[date, str]:
     import holidays
 
     return holidays.country_holidays(
-        "SE", categories=("public", "de_facto"), include_sundays=False, language=language
+        "SE",
+        years=list(years),
+        categories=("public", "de_facto"),
+        include_sundays=False,
+        language=language,
     )
 
 
@@ -152,6 +158,9 @@ class BusinessCalendar:
         # replaced whole, so a reader always sees one consistent state.
         self._state: tuple[int, list[int], list[tuple[tuple[int, int], ...]]] = (0, [0], [])
 
+    def __repr__(self) -> str:
+        return f"BusinessCalendar(weekly={self.weekly!r}, days={self.days!r}, tz={self.tz!r})"
+
     # -- Days ---------------------------------------------------------------------------
 
     def wall_intervals(self, day: date) -> tuple[tuple[int, int], ...]:
@@ -169,18 +178,50 @@ class BusinessCalendar:
         return _merge((max(start, opens), min(end, closes)) for start, end in normal)
 
     def _day_intervals(self, day: date) -> tuple[tuple[int, int], ...]:
-        """The open intervals on `day` in UTC microseconds (real time, DST included)."""
-        midnight = datetime.combine(day, time(0))
+        """The open intervals on `day` in UTC microseconds: every instant at which a clock on
+        the wall shows a time inside one of the day's intervals.
+
+        Around a daylight saving change the day is cut where the offset changes; within each
+        piece the wall clock runs evenly, so an interval maps to real time by subtracting
+        that piece's offset. Wall times that do not exist (the spring gap) count for nothing,
+        and wall times that occur twice (the autumn fold) count twice, as they are lived.
+        """
+        wall = self.wall_intervals(day)
+        if not wall:
+            return ()
+        midnight = (day - EPOCH.date()).days * 86400  # the local midnight, as wall seconds
         result = []
-        for start, end in self.wall_intervals(day):
-            result.append((self._local_us(midnight, start), self._local_us(midnight, end)))
+        for first, last, offset in self._offset_pieces(midnight):
+            for start, end in wall:
+                real_start = max(first, midnight + start - offset)
+                real_end = min(last, midnight + end - offset)
+                if real_start < real_end:
+                    result.append((real_start * 1_000_000, real_end * 1_000_000))
         return _merge(result)
 
-    def _local_us(self, midnight: datetime, seconds: int) -> int:
-        # Wall-clock time on the local date; a time in the spring gap resolves as zoneinfo
-        # does (fold=0: the offset before the change), 24:00 is the next local midnight.
-        local = midnight + timedelta(seconds=seconds)
-        return _to_us(local.replace(tzinfo=self.tz))
+    def _offset(self, seconds: int) -> int:
+        offset = (EPOCH + timedelta(seconds=seconds)).astimezone(self.tz).utcoffset()
+        return 0 if offset is None else int(offset.total_seconds())
+
+    def _offset_pieces(self, midnight: int) -> list[tuple[int, int, int]]:
+        """(first, last, offset) pieces of real time, in epoch seconds, that cover every
+        instant of the local day starting at wall time `midnight`; one offset per piece.
+
+        Assumes at most one change of offset within about two days, which holds for every
+        time zone in use.
+        """
+        first, last = midnight - 16 * 3600, midnight + 40 * 3600
+        before, after = self._offset(first), self._offset(last)
+        if before == after:
+            return [(first, last, before)]
+        low, high = first, last  # the offset is `before` at low and not at high
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._offset(middle) == before:
+                low = middle
+            else:
+                high = middle
+        return [(first, high, before), (high, last, after)]
 
     def intervals_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The open intervals on a local date, as aware datetimes in the calendar's zone."""

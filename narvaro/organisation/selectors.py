@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import DateField, F, IntegerField, QuerySet, Value
 from django.http import Http404
+from django.utils.translation import get_language
 
 from narvaro.core.models import User
 from narvaro.organisation.business_time import (
@@ -24,6 +25,7 @@ from narvaro.organisation.models import (
     Membership,
     OpeningHours,
     Unit,
+    Weekday,
 )
 from narvaro.organisation.roles import Capability, role_allows
 
@@ -368,6 +370,11 @@ def on_duty_map(date: dt.date) -> dict[int, list[User]]:
     return result
 
 
+def holiday_language() -> str:
+    """The `holidays` package's name for the active interface language."""
+    return "sv" if (get_language() or "").startswith("sv") else "en_US"
+
+
 @dataclass(frozen=True)
 class RosterDay:
     """One line of a unit's roster page."""
@@ -397,7 +404,7 @@ def roster_for_unit(
     for assignment in assignments:
         by_day[(assignment.unit_id, assignment.date)].append(assignment)
     names = dict(Unit.objects.filter(id__in=chain[1:]).values_list("id", "name"))
-    holidays = swedish_holidays()
+    holidays = swedish_holidays(language=holiday_language(), years={first.year, last.year})
     rows: list[RosterDay] = []
     for offset in range(days):
         day = first + dt.timedelta(days=offset)
@@ -448,3 +455,50 @@ def roster_candidates(unit: Unit) -> QuerySet[User]:
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One weekday of the normal week, for the business hours page."""
+
+    weekday: int
+    label: str
+    intervals: list[str]  # "08:00–12:00"
+
+
+def week_rows(calendar: BusinessCalendar) -> list[WeekRow]:
+    """The calendar's normal week, Monday first."""
+
+    def clock(seconds: int) -> str:
+        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+    return [
+        WeekRow(
+            weekday=day.value,
+            label=str(day.label),
+            intervals=[f"{clock(a)}–{clock(b)}" for a, b in calendar.weekly[day.value]],
+        )
+        for day in Weekday
+    ]
+
+
+@dataclass(frozen=True)
+class HolidayRow:
+    """A Swedish holiday on which the organisation is closed (unless a calendar day says
+    otherwise)."""
+
+    date: dt.date
+    name: str
+    calendar_day: DayRule | None
+
+
+def holiday_rows(
+    calendar: BusinessCalendar, years: list[int], *, since: dt.date | None = None
+) -> list[HolidayRow]:
+    """The holidays of `years` (from `since` on), named in the active language."""
+    names = swedish_holidays(language=holiday_language(), years=years)
+    return [
+        HolidayRow(date=day, name=name, calendar_day=calendar.days.get(day))
+        for day, name in sorted(names.items())
+        if day.year in years and (since is None or day >= since)
+    ]

@@ -133,6 +133,42 @@ def connected_account(cast: Cast, role: str) -> dict[str, Any]:
     return {"pk": account.pk}
 
 
+def calendar_day_kwargs(cast: Cast, role: str) -> dict[str, Any]:
+    """A klämdag with other hours, to remove (R14)."""
+    import datetime as dt
+
+    from narvaro.organisation import services as organisation
+
+    day = organisation.calendar_day_set(
+        actor=None, date=dt.date(2027, 5, 7), kind="closed", note="Klämdag"
+    )
+    return {"pk": day.pk}
+
+
+def home_duty(cast: Cast, role: str) -> dict[str, Any]:
+    """ruth on the home unit's roster today and tomorrow; the first day's line (R14)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from narvaro.organisation import services as organisation
+
+    today = timezone.localdate()
+    lines = organisation.duty_assign(
+        actor=None,
+        unit=cast.home_unit(role),
+        user=cast.people["ruth"],
+        dates=[today, today + dt.timedelta(days=1)],
+        note="Förmiddag",
+    )
+    return {"pk": lines[0].pk}
+
+
+def home_unit_rostered(cast: Cast, role: str) -> dict[str, Any]:
+    home_duty(cast, role)
+    return home_unit(cast, role)
+
+
 def kultur_policy(cast: Cast, role: str) -> dict[str, Any]:
     return {"pk": cast.policies["kultur"].pk}
 
@@ -483,6 +519,23 @@ PAGES: dict[str, PageSpec] = {
     ),
     "membership-edit": PageSpec("organisation:membership_edit", MANAGERS, home_membership),
     "membership-revoke": PageSpec("organisation:membership_revoke", MANAGERS, home_membership),
+    # Business hours, holidays and the duty roster (R14).
+    "business-hours": PageSpec("organisation:business_hours", SIGNED_IN),
+    "business-hours-days": PageSpec(
+        "organisation:business_hours", ADMIN, query=lambda c, r: (calendar_day_kwargs(c, r), "")[1]
+    ),
+    "opening-hours-edit": PageSpec("organisation:opening_hours_edit", ADMIN),
+    "opening-hours-edit-failed": PageSpec(
+        "organisation:opening_hours_edit", ADMIN, then=fill_and_submit(day_0="8 to 4")
+    ),
+    "calendar-day-add": PageSpec("organisation:calendar_day_add", ADMIN),
+    "calendar-day-add-failed": PageSpec("organisation:calendar_day_add", ADMIN, then=submit),
+    "calendar-day-remove": PageSpec("organisation:calendar_day_remove", ADMIN, calendar_day_kwargs),
+    "roster": PageSpec("organisation:roster", SIGNED_IN, home_unit),
+    "roster-filled": PageSpec("organisation:roster", MANAGERS, home_unit_rostered),
+    "duty-add": PageSpec("organisation:duty_add", MANAGERS, home_unit),
+    "duty-add-failed": PageSpec("organisation:duty_add", MANAGER, home_unit, then=submit),
+    "duty-remove": PageSpec("organisation:duty_remove", MANAGERS, home_duty),
     # The channel register.
     "account-list": PageSpec("channels:account_list", SIGNED_IN),
     "account-list-filtered": PageSpec(

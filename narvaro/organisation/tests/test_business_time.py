@@ -116,6 +116,26 @@ def test_hours_across_a_dst_change_are_real_hours() -> None:
     assert always.working_day_length() == hours(24)
 
 
+def test_opening_hours_inside_the_spring_gap_count_only_the_time_that_exists() -> None:
+    # On 2026-03-29 the clocks jump from 02:00 to 03:00: 01:30–02:30 is open for 30 minutes
+    # (01:30–02:00), 02:15–04:00 for 60 (03:00–04:00).
+    night = BusinessCalendar(weekly={6: [(dt.time(1, 30), dt.time(2, 30))]})
+    assert night.duration(at(2026, 3, 29, 0), at(2026, 3, 30, 0)) == hours(0.5)
+    early = BusinessCalendar(weekly={6: [(dt.time(2, 15), dt.time(4))]})
+    assert early.duration(at(2026, 3, 29, 0), at(2026, 3, 30, 0)) == hours(1)
+    assert early.deadline(at(2026, 3, 29, 0), hours(0.5)) == at(2026, 3, 29, 3, 30)
+
+
+def test_opening_hours_across_the_autumn_fold_count_the_repeated_hour_as_lived() -> None:
+    # On 2026-10-25 the clocks go back from 03:00 to 02:00: the wall shows 02:30–03:00 twice,
+    # so 02:30–04:00 is open for 2 hours (02:30–03:00 summer time, then 02:30–04:00 winter
+    # time) and 01:00–04:00 for 4.
+    fold = BusinessCalendar(weekly={6: [(dt.time(2, 30), dt.time(4))]})
+    assert fold.duration(at(2026, 10, 25, 0), at(2026, 10, 26, 0)) == hours(2)
+    wide = BusinessCalendar(weekly={6: [(dt.time(1), dt.time(4))]})
+    assert wide.duration(at(2026, 10, 25, 0), at(2026, 10, 26, 0)) == hours(4)
+
+
 def test_answers_are_the_same_whatever_zone_the_moments_are_given_in() -> None:
     friday_utc = at(2026, 11, 20, 16).astimezone(dt.UTC)
     assert CAL.deadline(friday_utc, DAY) == at(2026, 11, 23, 16)
@@ -219,6 +239,7 @@ def test_the_module_functions_use_a_given_calendar() -> None:
 
 MINUTE = dt.timedelta(minutes=1)
 BASE = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)  # spans the spring DST change and Easter
+AUTUMN = dt.datetime(2026, 10, 15, tzinfo=dt.UTC)  # spans the autumn DST change
 
 
 def wall_times() -> st.SearchStrategy[dt.time]:
@@ -240,7 +261,8 @@ def calendars(draw: st.DrawFn) -> BusinessCalendar:
     weekly[0] = weekly[0] or [(dt.time(8), dt.time(16, 30))]  # never closed every day
     days: dict[dt.date, DayRule] = {}
     for offset in draw(st.sets(st.integers(min_value=0, max_value=40), max_size=6)):
-        day = dt.date(2026, 3, 20) + dt.timedelta(days=offset)
+        base = draw(st.sampled_from([dt.date(2026, 3, 20), dt.date(2026, 10, 15)]))
+        day = base + dt.timedelta(days=offset)
         if draw(st.booleans()):
             days[day] = DayRule(closed=True)
         else:
@@ -250,7 +272,10 @@ def calendars(draw: st.DrawFn) -> BusinessCalendar:
 
 
 def moments() -> st.SearchStrategy[dt.datetime]:
-    return st.integers(min_value=0, max_value=20 * 24 * 60).map(lambda m: BASE + m * MINUTE)
+    minutes = st.integers(min_value=0, max_value=20 * 24 * 60)
+    return st.one_of(
+        minutes.map(lambda m: BASE + m * MINUTE), minutes.map(lambda m: AUTUMN + m * MINUTE)
+    )
 
 
 def open_minutes(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:

@@ -9,6 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase, make_person, make_unit
@@ -206,7 +207,7 @@ class DutyRosterTests(NarvaroTestCase):
             )
         with CaptureQueriesContext(connection) as one:
             roster_for_unit(self.unit_a, first, 1, calendar)
-        with self.assertNumQueries(len(one.captured_queries)):
+        with self.assertNumQueries(len(one.captured_queries)), translation.override("en"):
             rows = roster_for_unit(self.unit_a, first, 28, calendar)
         christmas = rows[4]
         self.assertEqual(christmas.date, dt.date(2026, 12, 25))
