@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
+from tests.browser import moderation_pages as moderation
 from tests.browser import radar_pages as radar
 from tests.browser.conftest import Session
 from tests.browser.support import (
@@ -654,6 +655,45 @@ PAGES: dict[str, PageSpec] = {
         "disclosure:request_compile", ONE_HANDLER, request_kwargs, query="?author=%40erik"
     ),
     "request-item": PageSpec("disclosure:request_item", REQUEST_HANDLERS, request_item_kwargs),
+    # Moderation (R15–R22).
+    "moderation-overview": PageSpec(
+        "moderation:overview", SIGNED_IN, query=moderation.with_escalation
+    ),
+    "moderation-queue": PageSpec(
+        "moderation:queue", moderation.MODERATION_READERS, moderation.queue_kwargs
+    ),
+    "moderation-queue-filtered": PageSpec(
+        "moderation:queue",
+        frozenset({"moderator"}),
+        moderation.queue_kwargs,
+        query="?q=klockor&kind=comment&show=all",
+    ),
+    "moderation-item": PageSpec(
+        "moderation:item_moderate", moderation.MODERATORS, moderation.item_kwargs
+    ),
+    "moderation-item-failed": PageSpec(
+        "moderation:item_moderate", frozenset({"moderator"}), moderation.item_kwargs, then=submit
+    ),
+    "moderation-log": PageSpec(
+        "moderation:log", moderation.MODERATION_READERS, moderation.log_kwargs
+    ),
+    "moderation-decision": PageSpec(
+        "moderation:action_detail", moderation.MODERATION_READERS, moderation.decision_kwargs
+    ),
+    "moderation-escalations": PageSpec(
+        "moderation:escalation_list",
+        moderation.ESCALATION_READERS,
+        query=moderation.with_escalation,
+    ),
+    "moderation-escalation": PageSpec(
+        "moderation:escalation_detail", moderation.ESCALATION_READERS, moderation.escalation_kwargs
+    ),
+    "moderation-escalation-close-failed": PageSpec(
+        "moderation:escalation_detail",
+        MANAGER,
+        moderation.escalation_kwargs,
+        then=submit,
+    ),
     # The critique radar (tests/browser/radar_pages.py makes its alert and items).
     "radar-alerts": PageSpec("radar:alert_list", radar.RADAR, query=radar.with_alert),
     "radar-alert": PageSpec("radar:alert_detail", radar.RADAR, radar.alert_kwargs),
@@ -701,6 +741,10 @@ NOT_PAGES = {
     "disclosure:redaction_add",
     "disclosure:redaction_accept",
     "disclosure:redaction_reject",
+    "moderation:queue_review",  # POST only
+    "moderation:action_rendering",  # a PDF
+    "moderation:escalation_bundle",  # a zip file
+    "moderation:escalation_close",  # POST only (its errors are checked on the escalation page)
 }
 
 CASES = [
