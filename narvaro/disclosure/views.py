@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from narvaro.archive.forms import RecordFilterForm
@@ -150,7 +151,11 @@ def request_compile_add(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _show_errors(request, exc)
     else:
-        messages.success(request, _("%(count)s records added.") % {"count": added})
+        messages.success(
+            request,
+            ngettext("%(count)s record added.", "%(count)s records added.", added)
+            % {"count": added},
+        )
     url = reverse("disclosure:request_compile", args=[pk])
     return redirect_to(request, url + "?" + request.POST.get("querystring", ""))
 
@@ -261,7 +266,11 @@ def redaction_add(request: AuthedRequest, pk: int, item_pk: int) -> HttpResponse
     except ValidationError as exc:
         _show_errors(request, exc)
     else:
-        messages.success(request, _("%(count)s passages masked.") % {"count": len(made)})
+        messages.success(
+            request,
+            ngettext("%(count)s passage masked.", "%(count)s passages masked.", len(made))
+            % {"count": len(made)},
+        )
     return redirect_to(request, reverse("disclosure:request_item", args=[pk, item_pk]))
 
 

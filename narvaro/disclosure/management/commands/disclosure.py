@@ -48,7 +48,10 @@ class Command(OneLineErrorsMixin, BaseCommand):
 
         flags = {3: "PAST DAY 3", 1: "past day 1", 0: "today"}
         now = timezone.now()
-        for row in selectors.request_list_for_user(operator()):
+        rows = list(selectors.request_list_for_user(operator()))
+        if not rows:
+            self.stdout.write("no open requests")
+        for row in rows:
             hours = int((now - row.received_at).total_seconds() // 3600)
             self.stdout.write(
                 f"{row.pk}\t{flags[row.overdue]}\t{hours} h\t"
@@ -63,7 +66,13 @@ class Command(OneLineErrorsMixin, BaseCommand):
             f"{timezone.localtime(records_request.received_at):%Y-%m-%d %H:%M}, "
             f"handled by {records_request.handler}\n{records_request.scope}"
         )
-        self.stdout.write(f"end of day 1: {figures.day1_end:%Y-%m-%d %H:%M}")
+        flag = {3: "PAST THE END OF DAY 3", 1: "past the end of day 1", 0: "decide today"}
+        hours = int(figures.elapsed.total_seconds() // 3600)
+        self.stdout.write(
+            f"{flag[figures.overdue]}; {hours} h since receipt; days are working days\n"
+            f"end of day 1: {timezone.localtime(figures.day1_end):%Y-%m-%d %H:%M}\n"
+            f"end of day 3: {timezone.localtime(figures.day3_end):%Y-%m-%d %H:%M}"
+        )
         for ri in selectors.request_items(records_request):
             self.stdout.write(
                 f"{ri.item.platform}:{ri.item.remote_id}\t{ri.get_decision_display()}\t"
