@@ -118,6 +118,7 @@ SUPERVISION_ALERT = gettext_noop("moderation queue not reviewed: %(alert_level)s
 CATEGORY_SET = gettext_noop("category set to %(category)s")
 RADAR_ALERT_ACKNOWLEDGED = gettext_noop("radar alert acknowledged")
 CLASSIFIER_TRAINED = gettext_noop("classifier trained on %(count)s labels")
+CLASSIFIER_TRAINING_REQUESTED = gettext_noop("classifier training requested")
 
 # The inbox (narvaro.inbox).
 CONVERSATION_VIEWED = gettext_noop("conversation viewed")
