@@ -166,6 +166,7 @@ class DutyAssignForm(forms.Form):
         label=_("On"),
         choices=Weekday.choices,
         coerce=int,
+        required=False,
         initial=[0, 1, 2, 3, 4],
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Which days of the week, over a run of days."),

@@ -246,3 +246,21 @@ class RosterPageTests(NarvaroTestCase):
                 target_type="organisation.dutyassignment", action="delete"
             ).exists()
         )
+
+
+@time_machine.travel(NOW, tick=False)
+class RosterFormTests(NarvaroTestCase):
+    def test_a_single_day_needs_no_weekdays_and_a_run_without_any_is_refused(self) -> None:
+        ruth = make_person("ruth")
+        services.membership_grant(
+            actor=None, unit=self.unit_a, user=ruth, role=Membership.Role.RESPONDER
+        )
+        url = reverse("organisation:duty_add", args=[self.unit_a.pk])
+        client = self.client_for(self.alice)
+        # A Saturday, alone, without ticking any weekday.
+        client.post(url, {"user": ruth.pk, "first": "2026-11-28"})
+        self.assertEqual(
+            list(DutyAssignment.objects.values_list("date", flat=True)), [dt.date(2026, 11, 28)]
+        )
+        response = client.post(url, {"user": ruth.pk, "first": "2026-11-23", "last": "2026-11-27"})
+        self.assertContains(response, 'id="id_weekdays_error"')
