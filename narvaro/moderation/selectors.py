@@ -267,6 +267,28 @@ def people_with(unit: Unit, capability: Capability) -> QuerySet[User]:
     )
 
 
+def data_flags(item_ids: list[int]) -> dict[int, list[str]]:
+    """The radar's personal-data flags of these items, as labels (R33, R34), in one query."""
+    from narvaro.radar.selectors import item_flags
+    from narvaro.radar.sensitive import FLAG_LABELS
+
+    return {
+        item_id: [str(FLAG_LABELS.get(flag, flag)) for flag in flags]
+        for item_id, flags in item_flags(item_ids).items()
+    }
+
+
+def suggested_reason(item: Item) -> str:
+    """The reason the radar's flags suggest: a personnummer (R33) or sensitive data (R34)."""
+    from narvaro.radar.selectors import item_flags
+    from narvaro.radar.sensitive import IDENTITY_FLAGS
+
+    flags = set(item_flags([item.pk]).get(item.pk, []))
+    if flags & IDENTITY_FLAGS:
+        return "personnummer"
+    return "sensitive_data" if flags else ""
+
+
 def alerts_for_accounts(account_ids: list[int]) -> QuerySet[SupervisionAlert]:
     return SupervisionAlert.objects.filter(
         account_id__in=account_ids, resolved_at__isnull=True

@@ -65,10 +65,14 @@ def queue(request: AuthedRequest, pk: int) -> HttpResponse:
         q=filters.get("q", ""),
         include_reviewed=filters.get("show") == "all",
     )
+    page = paginate(request, entries)
+    flags = selectors.data_flags([entry.item_id for entry in page.object_list])
+    for entry in page.object_list:
+        entry.flags = flags.get(entry.item_id, [])  # type: ignore[attr-defined]
     context = {
         "account": account,
         "form": form,
-        "page": paginate(request, entries),
+        "page": page,
         "querystring": querystring_without_page(request),
         "can_moderate": selectors.can_moderate(request.user, account),
     }
@@ -95,10 +99,11 @@ def item_moderate(request: AuthedRequest, item_id: int) -> HttpResponse:
     item = selectors.get_item_for_moderation(request.user, item_id, write=True)
     connection = services.live_connection(item.account)
     version = services.policy_in_force(item.account)
+    suggested = selectors.suggested_reason(item)
     form = ModerationForm(
         post_data(request),
         live=connection is not None,
-        initial={"notice_text": services.notice_template(item, version)},
+        initial={"notice_text": services.notice_template(item, version), "reason": suggested},
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -121,12 +126,12 @@ def item_moderate(request: AuthedRequest, item_id: int) -> HttpResponse:
     return render(
         request,
         "moderation/item_moderate.html",
-        _item_context(request, item, form, connection is not None, version),
+        {**_item_context(item, form, connection is not None, version), "suggested": suggested},
     )
 
 
 def _item_context(
-    request: AuthedRequest, item: object, form: ModerationForm, live: bool, version: object
+    item: object, form: ModerationForm, live: bool, version: object
 ) -> dict[str, object]:
     from narvaro.archive.models import Item
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemEvent
@@ -138,6 +140,9 @@ class HideByHandTests(ModerationTestCase):
         self.assertEqual(event.actor_name, str(self.max))
         # `narvaro verify` still passes: the event is chained like every other.
         self.assertTrue(verify_archive().intact)
+        out = io.StringIO()
+        call_command("verify", "--json", stdout=out)  # exits 1 on any broken chain
+        self.assertEqual(json.loads(out.getvalue())["problems"], [])
         # The rendering was stored by its digest.
         with default_storage.open(record.rendering_name, "rb") as handle:
             pdf = handle.read()

@@ -196,3 +196,16 @@ class EscalationPageTests(ModerationTestCase):
         self.assertRedirects(done, url)
         task.refresh_from_db()
         self.assertEqual(task.status, "reported")
+
+
+class PersonalDataFlagTests(ModerationTestCase):
+    def test_a_personnummer_is_flagged_in_the_queue_and_hiding_is_suggested_r33(self) -> None:
+        from narvaro.radar.services import items_classify
+
+        item = self.inbound("pnr", text="Mitt personnummer är 19811218-9876, ring mig")
+        items_classify([item.pk])
+        queue = self.client_for(self.max).get(reverse("moderation:queue", args=[self.account_a.pk]))
+        self.assertContains(queue, "Personal identity number")
+        page = self.client_for(self.max).get(reverse("moderation:item_moderate", args=[item.pk]))
+        self.assertContains(page, "hiding it on the platform is suggested")
+        self.assertContains(page, '<option value="personnummer" selected>', html=False)
