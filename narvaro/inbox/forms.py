@@ -153,7 +153,7 @@ def placeholder_problems(text: str) -> list[str]:
             continue
         if char == "}":
             problems.append(
-                _("A closing brace without an opening one: } (write }} for a brace in the text).")
+                str(_("A closing brace } without an opening one (write }} for a brace)."))
             )
             at += 1
             continue

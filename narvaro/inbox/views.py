@@ -62,7 +62,9 @@ def _filters(request: AuthedRequest) -> tuple[FilterForm, selectors.InboxFilters
 
 
 def _querystring(request: AuthedRequest) -> str:
-    return urlencode([(k, str(v)) for k, v in request.GET.items() if k not in ("page", "since")])
+    return urlencode(
+        [(k, str(v)) for k, v in request.GET.items() if k not in ("page", "since", "shown")]
+    )
 
 
 @login_required
@@ -112,10 +114,19 @@ def inbox_news(request: AuthedRequest) -> HttpResponse:
     _form, filters = _filters(request)
     since = parse_datetime(request.GET.get("since", "")) or timezone.now()
     count = selectors.newer_than(request.user, filters, since)
+    if request.GET.get("shown") == str(count):
+        # Nothing new since the last poll: no swap, so the live region says nothing again.
+        return HttpResponse(status=204)
+    params = [(k, str(v)) for k, v in request.GET.items() if k != "shown"]
+    params.append(("shown", str(count)))
     return render(
         request,
         "inbox/partials/news.html",
-        {"count": count, "reload_url": "?" + _querystring(request)},
+        {
+            "count": count,
+            "reload_url": "?" + _querystring(request),
+            "poll_url": reverse("inbox:inbox_news") + "?" + urlencode(params),
+        },
     )
 
 

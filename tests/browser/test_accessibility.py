@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
+from tests.browser import inbox_support as inbox
 from tests.browser import moderation_pages as moderation
 from tests.browser import radar_pages as radar
 from tests.browser.conftest import Session
@@ -700,6 +701,42 @@ PAGES: dict[str, PageSpec] = {
     "radar-classifier": PageSpec("radar:classifier", radar.RADAR, query=radar.with_training),
     "radar-item": PageSpec("radar:item_explain", radar.RADAR, radar.item_kwargs),
     "radar-item-restricted": PageSpec("radar:item_explain", MANAGER, radar.restricted_item_kwargs),
+    # The inbox (tests/browser/inbox_support.py makes its conversations).
+    "inbox": PageSpec("inbox:inbox", SIGNED_IN, query=inbox.with_conversations),
+    "inbox-all": PageSpec("inbox:inbox", MANAGER, query=inbox.with_conversations_all),
+    "inbox-empty": PageSpec("inbox:inbox", VIEWER, query="?view=done&author=nobody"),
+    "conversation": PageSpec(
+        "inbox:conversation_detail",
+        SIGNED_IN,
+        inbox.home_conversation,
+        then=inbox.suggestions_loaded,
+        refused=False,
+    ),
+    "conversation-saved-reply": PageSpec(
+        "inbox:conversation_detail",
+        MANAGERS | {"responder"},
+        inbox.connected_conversation,
+        then=inbox.saved_reply_chosen,
+        refused=False,
+    ),
+    "conversation-failed": PageSpec(
+        "inbox:conversation_detail", MANAGER, inbox.home_conversation, then=inbox.note_refused
+    ),
+    "inbox-response-times": PageSpec(
+        "inbox:response_times", SIGNED_IN, query=inbox.with_conversations
+    ),
+    "saved-reply-list": PageSpec(
+        "inbox:saved_reply_list", SIGNED_IN, query=inbox.with_saved_replies
+    ),
+    "saved-reply-create": PageSpec("inbox:saved_reply_create", MANAGERS),
+    "saved-reply-create-failed": PageSpec(
+        "inbox:saved_reply_create", MANAGER, then=fill_and_submit(title="X", body="Hej {namn}")
+    ),
+    "saved-reply-edit": PageSpec("inbox:saved_reply_edit", MANAGERS, inbox.saved_reply_kwargs),
+    "routing-rule-list": PageSpec("inbox:routing_rule_list", ADMIN, query=inbox.with_routing_rules),
+    "routing-rule-create": PageSpec("inbox:routing_rule_create", ADMIN),
+    "routing-rule-create-failed": PageSpec("inbox:routing_rule_create", ADMIN, then=submit),
+    "routing-rule-edit": PageSpec("inbox:routing_rule_edit", ADMIN, inbox.routing_rule_kwargs),
 }
 
 # The error pages, reached the way people reach them.
@@ -745,6 +782,19 @@ NOT_PAGES = {
     "moderation:action_rendering",  # a PDF
     "moderation:escalation_bundle",  # a zip file
     "moderation:escalation_close",  # POST only (its errors are checked on the escalation page)
+    "inbox:inbox_news",  # a fragment of the inbox list, polled by it
+    "inbox:inbox_bulk",
+    "inbox:conversation_suggestions",  # a fragment of the conversation page (checked there)
+    "inbox:conversation_saved_reply",  # a fragment of the conversation page (checked there)
+    "inbox:conversation_reply",
+    "inbox:conversation_assign",
+    "inbox:conversation_assign_me",
+    "inbox:conversation_move",
+    "inbox:conversation_status",
+    "inbox:conversation_answered",
+    "inbox:conversation_category",
+    "inbox:conversation_note",
+    "inbox:conversation_register",
 }
 
 CASES = [
