@@ -9,6 +9,7 @@ def classify_captured(sender: object, *, item_ids: list[int], **kwargs: Any) -> 
     """A capture batch was committed: classify its items in the background (from the feed)."""
     if not item_ids:
         return
+    from narvaro.archive.feed import feed_task_enqueue
     from narvaro.radar.tasks import classify_feed as classify_feed_task
 
-    classify_feed_task.enqueue()
+    feed_task_enqueue(classify_feed_task)

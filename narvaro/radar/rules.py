@@ -14,6 +14,7 @@ features (see `learning`), so the model only has to learn where the organisation
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from narvaro.radar.text import Lexicon, Token, tokens
@@ -38,6 +39,11 @@ _GREETINGS = frozenset(
      "hello", "hi", "hey", "dear", "ursäkta", "excuse", "sorry", "förlåt")
 )  # fmt: skip
 _EXCLAIMING = frozenset(("vilken", "vilket", "vilka", "what"))
+# Question words (as opposed to a verb put first, which also asks in Swedish and English).
+_QUESTION_WORDS = frozenset(
+    ("när", "var", "vart", "varifrån", "hur", "varför", "vad", "vilken", "vilket", "vilka",
+     "vem", "vems", "who", "whom", "whose", "what", "when", "where", "why", "how", "which")
+)  # fmt: skip
 _NEGATIONS_SV = frozenset(("inte", "ej", "aldrig", "ingen", "inga", "inget", "knappast"))
 _NEGATIONS_EN = frozenset(
     ("not", "no", "never", "hardly", "don't", "doesn't", "isn't", "wasn't", "aren't", "can't")
@@ -134,6 +140,24 @@ def _polar_hits(found: list[Token]) -> tuple[list[str], list[str], list[str]]:
     return kept, praise, negated
 
 
+_SENTENCE_END = re.compile(r"[.!\n]+")
+
+
+def _later_question_word(text: str) -> str:
+    """A question word opening a later sentence ("Tack! När öppnar ni"), or ""."""
+    for sentence in _SENTENCE_END.split(text)[1:]:
+        first = _first_word(tokens(sentence))
+        if first is not None and first.word in _QUESTION_WORDS and first.word not in _EXCLAIMING:
+            return first.word
+    return ""
+
+
+def _polar_near_start(found: list[Token], hits: list[str]) -> bool:
+    """Whether a word of critique or praise is among the first three words."""
+    opening = {token.word for token in found[:3]}
+    return any(hit.split(" ")[0] in opening for hit in hits)
+
+
 def classify(text: str) -> Verdict:
     """The rules' category for `text`, with the rule that decided it."""
     found = tokens(text)
@@ -144,8 +168,14 @@ def classify(text: str) -> Verdict:
     interrogative = first is not None and (
         first.word in _INTERROGATIVES_SV or first.word in _INTERROGATIVES_EN
     )
-    # "Vilken skandal!" exclaims; without a question mark it asks nothing.
-    if first is not None and first.word in _EXCLAIMING and "?" not in text:
+    # "Vilken skandal!" and "Vilken fin park" exclaim: without a question mark, "vilken"
+    # followed closely by a word of critique or praise asks nothing ("Vilka krav finns" asks).
+    if (
+        first is not None
+        and first.word in _EXCLAIMING
+        and "?" not in text
+        and ("!" in text or _polar_near_start(found, critique + praise + negated))
+    ):
         interrogative = False
     asking = _ASKING.find(found)
     question_mark = "?" in text
@@ -172,8 +202,14 @@ def classify(text: str) -> Verdict:
         return verdict(CRITIQUE, "critique", critique + negated + critique_emoji)
     if question_mark:
         return verdict(QUESTION, "question_mark", ["?"])
-    # Without a question mark, a first word like "Har" or "Är" is weaker than praise
-    # ("Har varit på biblioteket idag, toppen!").
+    # A question word first asks even without a question mark ("Hur kan vi veta om den har
+    # bra kvalitet"); a verb first ("Har", "Är") is weaker than praise ("Har varit på
+    # biblioteket idag, toppen!").
+    if interrogative and first is not None and first.word in _QUESTION_WORDS:
+        return verdict(QUESTION, "interrogative", [first.word])
+    asked = _later_question_word(text)
+    if asked:  # "Tack! När öppnar ni"
+        return verdict(QUESTION, "interrogative", [asked])
     if p > c:
         return verdict(PRAISE, "praise", praise + praise_emoji)
     if interrogative and first is not None:

@@ -175,8 +175,45 @@ def _classify_chunk(items: QuerySet[Item]) -> None:
 
 
 def classify_feed(*, limit: int | None = None) -> int:
-    """Classify the captured items past the radar's cursor (see `archive.feed`); how many read."""
-    return feed_process(FEED_CONSUMER, _classify_chunk, limit=limit)
+    """Classify the captured items past the radar's cursor (see `archive.feed`); how many read.
+
+    Edited items are not new items, so the feed does not name them: the flags of inbound items
+    edited in the last day are brought up to date here too.
+    """
+    read = feed_process(FEED_CONSUMER, _classify_chunk, limit=limit)
+    items_reflag_edited(since=timezone.now() - dt.timedelta(days=1))
+    return read
+
+
+def items_reflag_edited(*, since: dt.datetime) -> int:
+    """Check the flags of inbound items that got a new version since `since`; how many changed.
+
+    A flag stays once raised: the version that held the personnummer is still in the archive,
+    so an edit that removes it does not lift the restriction. The category stays as it was.
+    """
+    latest = dict(
+        ItemVersion.objects.filter(
+            recorded_at__gte=since, number__gt=1, item__direction=Direction.RECEIVED
+        )
+        .values("item_id")
+        .annotate(latest=Max("number"))
+        .values_list("item_id", "latest")
+    )
+    if not latest:
+        return 0
+    stale = [
+        c
+        for c in Classification.objects.filter(item_id__in=latest)
+        if c.version_number < latest[c.item_id]
+    ]
+    texts = dict(_latest_versions(c.item_id for c in stale).values_list("pk", "latest_text"))
+    for classification in stale:
+        found = item_flags_of(texts.get(classification.item_id) or "")
+        classification.flags = list(dict.fromkeys([*classification.flags, *found]))
+        classification.restricted = classification.restricted or _restricts(found)
+        classification.version_number = latest[classification.item_id]
+    Classification.objects.bulk_update(stale, ["flags", "restricted", "version_number"])
+    return len(stale)
 
 
 def _training_set() -> tuple[list[str], list[str], int]:

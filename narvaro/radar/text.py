@@ -102,42 +102,38 @@ class Lexicon:
         )
 
     @cached_property
-    def _index(self) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
-        """Per language, the entries by the stem of their first word (looked up per token)."""
+    def _index(self) -> list[tuple[dict[str, list[Entry]], tuple[int, ...], str]]:
+        """Per language: the entries by the stem of their first word, the lengths of those
+        stems that may match as a prefix (five letters or more), and which stem to read."""
         by_language = []
-        for entries in (self.sv, self.en):
+        for entries, attribute in ((self.sv, "sv"), (self.en, "en")):
             index: dict[str, list[Entry]] = defaultdict(list)
             for entry in entries:
                 index[entry[0][0]].append(entry)
-            by_language.append(dict(index))
-        return by_language[0], by_language[1]
+            lengths = tuple(sorted({len(stem) for stem in index if len(stem) >= 5}))
+            by_language.append((dict(index), lengths, attribute))
+        return by_language
 
     def find(self, found: list[Token]) -> list[str]:
         """The words of `found` that match an entry (a phrase gives its words joined by a space)."""
         hits: list[str] = []
-        for index, pick in zip(self._index, (_sv, _en), strict=True):
-            for start, token in enumerate(found):
-                stem = pick(token)
+        for index, lengths, attribute in self._index:
+            stems = [getattr(token, attribute) for token in found]
+            for start, stem in enumerate(stems):
                 # The entries whose first stem is this token's stem or (five letters or more)
                 # the start of it.
-                candidates = list(index.get(stem, ()))
-                for length in range(5, len(stem)):
-                    candidates.extend(index.get(stem[:length], ()))
+                candidates = index.get(stem, [])
+                for length in lengths:
+                    if length >= len(stem):
+                        break
+                    candidates = candidates + index.get(stem[:length], [])
                 for entry in candidates:
                     if start + len(entry) <= len(found) and all(
-                        _matches(found[start + offset], pick(found[start + offset]), part)
+                        _matches(found[start + offset], stems[start + offset], part)
                         for offset, part in enumerate(entry)
                     ):
                         hits.append(" ".join(t.word for t in found[start : start + len(entry)]))
         return list(dict.fromkeys(hits))
-
-
-def _sv(token: Token) -> str:
-    return token.sv
-
-
-def _en(token: Token) -> str:
-    return token.en
 
 
 def _matches(token: Token, stem: str, entry: tuple[str, str]) -> bool:

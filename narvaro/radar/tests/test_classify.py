@@ -118,3 +118,21 @@ class ClassifyTests(NarvaroTestCase):
         )
         # The catch-up finds nothing left.
         self.assertEqual(services.classify_feed(), 0)
+
+    def test_an_edit_that_adds_a_personnummer_restricts_the_item(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            item_id = self.capture({"1": "Hej, när får jag svar?"})["1"]
+        self.assertFalse(selectors.item_restricted(item_id))
+        # The author edits the comment: a new version, not a new item.
+        with self.captureOnCommitCallbacks(execute=True):
+            self.capture({"1": "Hej, när får jag svar? Mitt nummer är 19811218-9876"})
+        self.assertFalse(selectors.item_restricted(item_id))  # the feed names no new item
+        services.classify_feed()  # the periodic catch-up
+        self.assertTrue(selectors.item_restricted(item_id))
+        self.assertEqual(selectors.item_flags([item_id]), {item_id: ["personnummer"]})
+        # Removing it again in a third version does not lift the restriction: the archive
+        # still holds the version with it.
+        self.capture({"1": "Hej, när får jag svar? (numret borttaget)"})
+        services.classify_feed()
+        self.assertEqual(Item.objects.get(pk=item_id).versions.count(), 3)
+        self.assertTrue(selectors.item_restricted(item_id))
