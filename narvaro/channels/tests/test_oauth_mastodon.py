@@ -189,3 +189,6 @@ def test_sign_in_needs_manage_rights_and_a_safe_address(
     # The connect page offers the sign-in for a Mastodon account.
     form = manager.get(reverse("channels:account_reconnect", args=[account.pk]))
     assert "Sign in on the instance" in form.content.decode()
+    # Not connected yet: the page connects rather than reconnects.
+    assert "Connect Mastodon @alice@mock.local" in form.content.decode()
+    assert "Reconnect Mastodon" not in form.content.decode()
