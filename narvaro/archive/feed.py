@@ -9,10 +9,13 @@ cursor where it was; a consumer that runs twice at once is serialised by the cur
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django_tasks import TaskResultStatus
 
 from narvaro.archive.models import FeedCursor, Item
 
@@ -54,3 +57,30 @@ def feed_position(consumer: str) -> int:
 def feed_backlog(consumer: str) -> int:
     """How many captured items `consumer` has not handled yet."""
     return Item.objects.filter(pk__gt=feed_position(consumer)).count()
+
+
+_waiting: dict[str, Any] = {}
+_waiting_lock = threading.Lock()
+
+
+def feed_task_enqueue(task: Any) -> None:
+    """Enqueue a consumer's feed task, unless this process's last one has not started yet.
+
+    A feed task reads everything past its cursor, so one waiting run covers every batch
+    captured before it starts: an import of a million items enqueues a handful of runs, not
+    one per batch. With a backend that cannot report a task's state (the immediate backend of
+    the tests runs it at once), it is always enqueued.
+    """
+    key = f"{task.module_path}"
+    with _waiting_lock:
+        previous = _waiting.get(key)
+    if previous is not None and task.get_backend().supports_get_result:
+        try:
+            previous.refresh()
+        except Exception:
+            previous = None
+        if previous is not None and previous.status == TaskResultStatus.READY:
+            return
+    result = task.enqueue()
+    with _waiting_lock:
+        _waiting[key] = result

@@ -9,6 +9,7 @@ def derive_after_capture(sender: object, *, item_ids: list[int], **kwargs: Any) 
     """New items in the archive: derive their conversations in the background."""
     if not item_ids:
         return
+    from narvaro.archive.feed import feed_task_enqueue
     from narvaro.inbox.tasks import inbox_derive
 
-    inbox_derive.enqueue()
+    feed_task_enqueue(inbox_derive)

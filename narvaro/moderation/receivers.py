@@ -7,6 +7,7 @@ from typing import Any
 
 def queue_after_capture(sender: Any, **kwargs: Any) -> None:
     """Enqueue the queue fill once a capture batch is committed (the archive feed does the rest)."""
+    from narvaro.archive.feed import feed_task_enqueue
     from narvaro.moderation.tasks import moderation_queue_fill as moderation_queue_fill_task
 
-    moderation_queue_fill_task.enqueue()
+    feed_task_enqueue(moderation_queue_fill_task)

@@ -71,3 +71,28 @@ class FeedTests(NarvaroTestCase):
             capture_batch(account=self.account_a, events=[a_deletion("1")], source="test")
         self.assertEqual(received[-1]["item_ids"], [])
         self.assertEqual(received[-1]["event_count"], 1)
+
+
+class FeedTaskEnqueueTests(NarvaroTestCase):
+    databases = {"default"}
+
+    def test_a_waiting_run_covers_later_batches_and_a_started_one_does_not(self) -> None:
+        from django.test import override_settings
+        from django_tasks import task_backends
+        from django_tasks_db.models import DBTaskResult
+
+        from narvaro.archive import feed
+        from narvaro.inbox.tasks import inbox_derive
+
+        db_backend = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+        with override_settings(TASKS=db_backend):
+            task_backends._backends = {}  # type: ignore[attr-defined]
+            self.addCleanup(lambda: setattr(task_backends, "_backends", {}))
+            feed._waiting.clear()
+            for _ in range(5):  # five batches before the worker starts: one run
+                feed.feed_task_enqueue(inbox_derive)
+            self.assertEqual(DBTaskResult.objects.filter(status="READY").count(), 1)
+            DBTaskResult.objects.update(status="RUNNING")  # the worker took it
+            feed.feed_task_enqueue(inbox_derive)
+            self.assertEqual(DBTaskResult.objects.filter(status="READY").count(), 1)
+            self.assertEqual(DBTaskResult.objects.count(), 2)
