@@ -99,7 +99,13 @@ class Conversation(models.Model):
             models.Index(
                 fields=["unit", "status", "-last_inbound_at", "-id"], name="conv_unit_status_idx"
             ),
-            models.Index(fields=["unit", "-last_inbound_at", "-id"], name="conv_unit_newest_idx"),
+            # The list of a person's units, newest first, and its count; the root item is in
+            # it so the secret-item check needs no table row (bench/inbox_list.py).
+            models.Index(
+                fields=["unit", "-last_inbound_at", "-id", "root_item"], name="conv_unit_list_idx"
+            ),
+            # Every conversation newest first (admins and registrars see them all).
+            models.Index(fields=["-last_inbound_at", "-id"], name="conv_newest_idx"),
             models.Index(
                 fields=["assignee", "status", "-last_inbound_at"], name="conv_assignee_idx"
             ),

@@ -119,6 +119,17 @@ def conversation_list_for_user(
     return conversations.select_related("account", "unit", "assignee").order_by(*order)
 
 
+def conversations_in_order(ids: list[int]) -> list[Conversation]:
+    """The conversations of `ids`, a page of `conversation_list_for_user`, in that order.
+
+    The list pages through primary keys only (the index holds them in order), and this reads
+    the page's rows with what a row shows: sorting whole joined rows cost most of the page at
+    100,000 conversations (bench/inbox_list.py).
+    """
+    found = Conversation.objects.select_related("account", "unit", "assignee").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the inbox list."""

@@ -73,8 +73,10 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     """The inbox list: conversations of the person's units, filtered, newest message first."""
     form, filters = _filters(request)
     conversations = selectors.conversation_list_for_user(request.user, filters)
-    page = paginate(request, conversations, PAGE_SIZE)
-    rows = selectors.conversation_rows(list(page.object_list), request.user)
+    page = paginate(request, conversations.values_list("pk", flat=True), PAGE_SIZE)
+    rows = selectors.conversation_rows(
+        selectors.conversations_in_order(list(page.object_list)), request.user
+    )
     counts = selectors.inbox_counts_for_user(request.user)
     querystring = _querystring(request)
     tabs = []
