@@ -114,7 +114,7 @@ def item_moderate(request: AuthedRequest, item_id: int) -> HttpResponse:
                 action=data["action"],
                 reason=data["reason"],
                 reason_text=data["reason_text"],
-                by_hand=data["by_hand"] or connection is None,
+                by_hand=data["by_hand"],
                 block_until=data["block_until"],
                 notice_text=data["notice_text"] if data.get("send_notice") else "",
                 notice_visibility=data.get("notice_visibility") or "direct",

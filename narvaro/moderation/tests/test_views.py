@@ -209,3 +209,15 @@ class PersonalDataFlagTests(ModerationTestCase):
         page = self.client_for(self.max).get(reverse("moderation:item_moderate", args=[item.pk]))
         self.assertContains(page, "hiding it on the platform is suggested")
         self.assertContains(page, '<option value="personnummer" selected>', html=False)
+
+
+class ByHandTests(ModerationTestCase):
+    def test_an_imported_account_needs_the_by_hand_confirmation(self) -> None:
+        item = self.inbound("h")
+        url = reverse("moderation:item_moderate", args=[item.pk])
+        data = {"action": "hide", "reason": Reason.SPAM, "reason_text": "Reklam"}
+        refused = self.client_for(self.max).post(url, data)
+        self.assertContains(refused, "do it on the platform, then confirm here that it is done")
+        self.assertFalse(ModerationAction.objects.exists())
+        done = self.client_for(self.max).post(url, {**data, "by_hand": "on"})
+        self.assertRedirects(done, ModerationAction.objects.get().get_absolute_url())
