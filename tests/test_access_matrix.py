@@ -255,6 +255,9 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("channels:account_edit", "account_a", UNIT_A_WRITE),
     ("channels:account_capture", "account_a", UNIT_A_READ),
     ("channels:account_reconnect", "account_a", UNIT_A_WRITE),
+    ("channels:account_oauth_start", "account_a", POST_ONLY),
+    # Without a sign-in of one's own in the session, the instance's redirect back goes nowhere.
+    ("channels:oauth_callback", None, dict.fromkeys(ROLES, 302)),
     ("channels:account_completeness", "account_a", UNIT_A_READ),
     ("channels:account_completeness_csv", "account_a", UNIT_A_READ),
     ("channels:account_edit", "account_b", UNIT_B_WRITE),
