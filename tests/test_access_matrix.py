@@ -167,6 +167,23 @@ def organisation_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     }
 
 
+def inbox_kwargs(case: NarvaroTestCase, item: Item) -> dict[str, dict[str, Any]]:
+    """The conversation `item` (unit A's inbound comment) opens, a saved reply, a routing rule."""
+    from narvaro.inbox.derive import conversations_derive
+    from narvaro.inbox.models import Conversation, RoutingRule, SavedReply
+
+    conversations_derive()
+    conversation = Conversation.objects.get(root_item=item)
+    saved = SavedReply.objects.create(unit=case.unit_a, title="Öppettider", body="Hej {name}!")
+    rule = RoutingRule.objects.create(name="r", keywords="plogning", target_unit=case.unit_b)
+    return {
+        "conversation_a": {"pk": conversation.pk},
+        "conversation_saved_reply_a": {"pk": conversation.pk, "saved_pk": saved.pk},
+        "saved_reply_a": {"pk": saved.pk},
+        "routing_rule": {"pk": rule.pk},
+    }
+
+
 def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
     m_a = Membership.objects.get(user=case.vera, unit=case.unit_a)
     m_b = Membership.objects.get(user=case.bob, unit=case.unit_b)
@@ -198,6 +215,7 @@ def url_kwargs(case: NarvaroTestCase) -> dict[str, dict[str, Any]]:
         **moderation_kwargs(case),
         **radar_kwargs(case, item_a),
         "item_id_a": {"item_id": item_a.pk},
+        **inbox_kwargs(case, item_a),
     }
 
 
@@ -337,6 +355,29 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("radar:alert_acknowledge", "alert_a", POST_ONLY),
     ("radar:item_explain", "item_a", RADAR_A),
     ("radar:item_category", "item_a", POST_ONLY),
+    # The inbox: conversations of the units one views, answered by those who respond there.
+    ("inbox:inbox", None, SIGNED_IN),
+    ("inbox:inbox_news", None, SIGNED_IN),
+    ("inbox:inbox_bulk", None, POST_ONLY),
+    ("inbox:response_times", None, SIGNED_IN),
+    ("inbox:conversation_detail", "conversation_a", UNIT_A_READ),
+    ("inbox:conversation_suggestions", "conversation_a", UNIT_A_WRITE),
+    ("inbox:conversation_saved_reply", "conversation_saved_reply_a", UNIT_A_WRITE),
+    ("inbox:conversation_reply", "conversation_a", POST_ONLY),
+    ("inbox:conversation_assign", "conversation_a", POST_ONLY),
+    ("inbox:conversation_assign_me", "conversation_a", POST_ONLY),
+    ("inbox:conversation_move", "conversation_a", POST_ONLY),
+    ("inbox:conversation_status", "conversation_a", POST_ONLY),
+    ("inbox:conversation_answered", "conversation_a", POST_ONLY),
+    ("inbox:conversation_category", "conversation_a", POST_ONLY),
+    ("inbox:conversation_note", "conversation_a", POST_ONLY),
+    ("inbox:conversation_register", "conversation_a", POST_ONLY),
+    ("inbox:saved_reply_list", None, SIGNED_IN),
+    ("inbox:saved_reply_create", None, ADMIN_ONLY),  # managers of a unit, none of the four
+    ("inbox:saved_reply_edit", "saved_reply_a", UNIT_A_WRITE),
+    ("inbox:routing_rule_list", None, ADMIN_ONLY),
+    ("inbox:routing_rule_create", None, ADMIN_ONLY),
+    ("inbox:routing_rule_edit", "routing_rule", ADMIN_ONLY),
     ("admin:index", None, {"anonymous": 302, "vera": 302, "bob": 302, "rita": 302, "adam": 200}),
 ]
 
