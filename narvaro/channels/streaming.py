@@ -27,7 +27,6 @@ their streams in background threads and only queue the raw events.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import random
 import threading
@@ -336,7 +335,3 @@ def stream_connections(ref: str = "") -> list[Connection]:
     else:
         connections = connections.exclude(status=Connection.Status.PAUSED)
     return [c for c in connections if streamable(c)]
-
-
-def lag_seconds(since: dt.datetime | None) -> float | None:
-    return None if since is None else (timezone.now() - since).total_seconds()
