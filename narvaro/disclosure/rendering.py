@@ -25,6 +25,7 @@ archived text can make the renderer read a file or the network. Fonts come from 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,12 +127,16 @@ class _ItemRow:
     # The author is masked: the platform's id of the author and the permalink (which often
     # holds the handle) are left out too.
     author_masked: bool = False
+    # The item's and its parent's platform ids as printed (see `scrub_ids`).
+    remote_id: str = ""
+    parent_remote_id: str = ""
 
 
 @dataclass
 class _Thread:
     key: str
     items: list[_ItemRow] = field(default_factory=list)
+    label: str = ""  # the key as printed: a masked author's name taken out of it
 
 
 def apply_spans(text: str, spans: Sequence[Span]) -> list[Segment]:
@@ -176,6 +181,31 @@ def segments_plain(segments: Sequence[Segment]) -> str:
     )
 
 
+def masked_usernames(items: Iterable[Item], masks: Masks) -> set[str]:
+    """The user names in the masked parts of the items' author handles.
+
+    Platform ids often hold the author's user name (a Mastodon status id is a URL such as
+    https://social.example/users/anna/statuses/1), also in other records of the thread that
+    answer it: where a handle is masked, its user name is taken out of every id printed.
+    """
+    names: set[str] = set()
+    for item in items:
+        for span in masks.get(("author_handle", item.pk, NO_POSITION), ()):
+            name = item.author_handle[span.start : span.end].lstrip("@").split("@")[0]
+            if len(name) >= 2:
+                names.add(name)
+    return names
+
+
+def scrub_ids(value: str, usernames: set[str]) -> str:
+    """`value` (a platform id or URL) with each of `usernames` as a whole word masked."""
+    if not value or not usernames:
+        return value
+    names = "|".join(re.escape(name) for name in sorted(usernames, key=len, reverse=True))
+    masked = gettext("masked")
+    return re.sub(rf"(?<![\w.-])(?:{names})(?![\w-])", f"[{masked}]", value)
+
+
 def masked_segments(masks: Masks, key: MaskKey, value: str) -> list[Segment]:
     """`value` cut into literal and masked segments by the masks of `key`."""
     return apply_spans(value, masks.get(key, ()))
@@ -217,6 +247,7 @@ def _when(item: Item) -> tuple[dt.datetime, int]:
 def _threads(items: list[Item], masks: Masks) -> list[_Thread]:
     """Items grouped by platform thread, threads and items in time order, numbered 1.."""
     threads: dict[str, _Thread] = {}
+    usernames = masked_usernames(items, masks)
     for item in sorted(items, key=_when):
         key = f"{item.platform}:{item.thread_remote_id or item.remote_id}"
         name_key, handle_key = ("author_name", item.pk, NO_POSITION), (
@@ -238,8 +269,12 @@ def _threads(items: list[Item], masks: Masks) -> list[_Thread]:
                 author_name=author_name,
                 author_handle=author_handle,
                 author_masked=bool(masks.get(name_key) or masks.get(handle_key)),
+                remote_id=scrub_ids(item.remote_id, usernames),
+                parent_remote_id=scrub_ids(item.parent_remote_id, usernames),
             )
         )
+    for thread in threads.values():
+        thread.label = scrub_ids(thread.key, usernames)
     number = 0
     numbers: dict[tuple[str, str], int] = {}
     depths: dict[tuple[str, str], int] = {}

@@ -66,7 +66,9 @@ from narvaro.disclosure.rendering import (
     Span,
     html_to_pdf,
     masked_segments,
+    masked_usernames,
     render_items_pdf,
+    scrub_ids,
     segments_plain,
 )
 from narvaro.lib.spreadsheet import spreadsheet_safe
@@ -598,6 +600,8 @@ def _electronic_rows(items: list[Item], spans: dict[MaskKey, list[Span]]) -> lis
         )
         .order_by("created_at", "id")
     )
+    loaded = list(loaded)
+    usernames = masked_usernames(loaded, spans)
     rows = []
     for item in loaded:
         name_key = (Redaction.Field.AUTHOR_NAME, item.pk, NO_POSITION)
@@ -606,7 +610,8 @@ def _electronic_rows(items: list[Item], spans: dict[MaskKey, list[Span]]) -> lis
         rows.append(
             {
                 "platform": item.platform,
-                "remote_id": item.remote_id,
+                # A masked author's user name is taken out of the ids (see scrub_ids).
+                "remote_id": scrub_ids(item.remote_id, usernames),
                 "account": f"{item.account.platform}:{item.account.handle}",
                 "kind": item.kind,
                 "direction": item.direction,
@@ -614,8 +619,8 @@ def _electronic_rows(items: list[Item], spans: dict[MaskKey, list[Span]]) -> lis
                 "author_name": _masked(spans, name_key, item.author_name),
                 "created_at": iso(item.created_at),
                 "first_seen_at": iso(item.first_seen_at),
-                "in_reply_to": item.parent_remote_id,
-                "thread": item.thread_remote_id,
+                "in_reply_to": scrub_ids(item.parent_remote_id, usernames),
+                "thread": scrub_ids(item.thread_remote_id, usernames),
                 # The permalink often holds the handle: left out with a masked author.
                 "permalink": None if author_masked and item.permalink else item.permalink,
                 "versions": [_electronic_version(v, spans) for v in item.versions.all()],

@@ -856,3 +856,51 @@ class MaskingCoverageTests(ArchiveFixture):
         self.assertEqual(response.status_code, 302)
         made = Redaction.objects.get(field="alt_text", kind="manual")
         self.assertEqual((made.version, made.position, made.start, made.end), (version, 0, 0, 5))
+
+    def test_a_masked_handle_is_taken_out_of_the_platform_ids_too(self) -> None:
+        """Mastodon ids are URLs that hold the user name, also in the replies to them."""
+        from narvaro.disclosure.rendering import items_html
+
+        status = "https://social.example/users/erik/statuses/9"
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture(
+                    status, "Hej", created_at=at(2024, 4, 1), author_handle="@erik@social.example"
+                ),
+                a_capture(
+                    "https://social.example/users/anna/statuses/10",
+                    "Svar till honom",
+                    created_at=at(2024, 4, 2),
+                    parent_remote_id=status,
+                    thread_remote_id=status,
+                ),
+            ],
+            source="test",
+        )
+        items = list(Item.objects.filter(remote_id__contains="/statuses/").order_by("pk"))
+        services.request_items_add(
+            actor=self.rita, records_request=self.records_request, items=items
+        )
+        erik = self.records_request.items.get(item=items[0])
+        services.redaction_add(
+            actor=self.rita, request_item=erik, field="author_handle",
+            text="@erik", legal_ground="OSL 21 kap. 7 §",
+        )  # fmt: skip
+        request_items = list(self.records_request.items.filter(item__in=items))
+        masks = services._spans(request_items)
+        html, _media = items_html(items=items, masks=masks, title="t", language="en")
+        self.assertNotIn("/users/erik/", html)
+        self.assertIn("https://social.example/users/[masked]/statuses/9", html)
+        self.assertIn("/users/anna/statuses/10", html)  # the other author stays
+        rows = services._electronic_rows(items, masks)
+        self.assertEqual(
+            [(r["remote_id"], r["in_reply_to"]) for r in rows],
+            [
+                ("https://social.example/users/[masked]/statuses/9", ""),
+                (
+                    "https://social.example/users/anna/statuses/10",
+                    "https://social.example/users/[masked]/statuses/9",
+                ),
+            ],
+        )
