@@ -77,6 +77,11 @@ def test_the_inbox_with_the_keyboard_alone(page: Page, cast: Cast) -> None:
     press_and_wait(page, "Enter")
     assert re.search(rf"/inbox/{newest}/", page.url)
     page.wait_for_selector("#suggestions .suggestions, #suggestions [data-no-suggestions]")
+    # A screen reader hears how many arrived (a status message), not every suggestion read out.
+    page.wait_for_function(
+        "() => document.getElementById('suggestions-status').textContent.includes('föreslag')"
+    )
+    assert page.locator("#suggestions[aria-live]").count() == 0
 
     # r puts the cursor in the reply box; typing there types, it triggers no shortcut.
     page.keyboard.press("r")
