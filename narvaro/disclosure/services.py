@@ -588,7 +588,7 @@ def _electronic_rows(items: list[Item], spans: dict[MaskKey, list[Span]]) -> lis
     attachments = Prefetch(
         "attachments", queryset=VersionMedia.objects.select_related("media").order_by("position")
     )
-    loaded = (
+    loaded = list(
         Item.objects.filter(pk__in=[item.pk for item in items])
         .select_related("account")
         .prefetch_related(
@@ -600,7 +600,6 @@ def _electronic_rows(items: list[Item], spans: dict[MaskKey, list[Span]]) -> lis
         )
         .order_by("created_at", "id")
     )
-    loaded = list(loaded)
     usernames = masked_usernames(loaded, spans)
     rows = []
     for item in loaded:
