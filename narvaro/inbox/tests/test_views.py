@@ -12,6 +12,7 @@ Account A belongs to bibliotek, account B to gata-park.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import time_machine
@@ -871,6 +872,42 @@ class SuggestionTests(InboxTestCase):
         html = self.suggestions(question)
         self.assertNotIn("Parken har öppet dygnet runt.", html)
         self.assertIn("No earlier answer or saved reply fits this message.", html)
+
+
+class MarkupTests(InboxTestCase):
+    """What axe checks in the browser, checked here for every role's rendering as well."""
+
+    def ids(self, html: str) -> list[str]:
+        return re.findall(r'\sid="([^"]+)"', html)
+
+    def test_no_page_of_the_inbox_repeats_an_id(self) -> None:
+        conversation = self.converse()
+        SavedReply.objects.create(unit=self.unit_a, title="Öppettider", body="Hej {name}!")
+        pages = [
+            reverse("inbox:inbox"),
+            reverse("inbox:inbox") + "?view=all",
+            conversation.get_absolute_url(),
+            reverse("inbox:saved_reply_list"),
+        ]
+        for user in (self.alice, self.vera, self.adam):
+            for url in pages:
+                with self.subTest(user=user.username, url=url):
+                    ids = self.ids(self.client_for(user).get(url).content.decode())
+                    self.assertEqual(
+                        sorted({i for i in ids if ids.count(i) > 1}), [], "repeated ids"
+                    )
+
+    def test_a_refused_action_shows_an_error_summary_that_links_to_the_field(self) -> None:
+        conversation = self.converse()
+        response = self.post(self.alice, "conversation_note", conversation, {"note-text": ""})
+        self.assertEqual(response.status_code, 400)
+        html = response.content.decode()
+        self.assertEqual(html.count("data-error-summary"), 1)
+        self.assertIn('href="#id_note-text"', html)
+        response = self.post(self.alice, "conversation_register", conversation, {})
+        html = response.content.decode()
+        self.assertIn('href="#id_description"', html)
+        self.assertIn('<details class="section" open>', html)
 
 
 class AuditAndNewsTests(InboxTestCase):
