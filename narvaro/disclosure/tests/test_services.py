@@ -20,7 +20,7 @@ from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemVersion
 from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture, a_deletion, an_image
-from narvaro.core.audit_summaries import summary_display
+from narvaro.core.audit_summaries import summary_display, summary_match
 from narvaro.core.models import AuditEvent
 from narvaro.disclosure import selectors, services
 from narvaro.disclosure.models import Decision, Delivery, DeliveryFile, RecordsRequest, Redaction
@@ -788,6 +788,15 @@ class MaskingCoverageTests(ArchiveFixture):
         self.assertIn(PNR, version.text)
         report = verify_archive()
         self.assertTrue(report.intact, report.problems)
+        # Every summary the flow wrote (request, compile, masks, decision, delivery) is a
+        # listed message, so the Swedish audit log shows it in Swedish (ADR 0011).
+        summaries = set(AuditEvent.objects.values_list("summary", flat=True)) - {""}
+        self.assertGreaterEqual(len(summaries), 6)
+        with translation.override("sv"):
+            for summary in summaries:
+                with self.subTest(summary=summary):
+                    self.assertIsNotNone(summary_match(summary))
+                    self.assertNotEqual(summary_display(summary), summary)
 
     def test_the_html_the_pdf_is_made_from_holds_no_masked_value(self) -> None:
         """The printout's HTML (incl. the image's alt attribute) is masked, not only its text."""

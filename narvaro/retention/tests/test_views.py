@@ -8,11 +8,13 @@ import json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemVersion
 from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture
+from narvaro.core.audit_summaries import summary_display, summary_match
 from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
 from narvaro.retention import services
@@ -104,6 +106,15 @@ class RetentionPagesTests(NarvaroTestCase):
         # Committing again is refused with a message, not an error page.
         again = self.client.post(reverse("retention:run_commit", args=[run.pk]), follow=True)
         self.assertContains(again, "already been committed")
+        # Every summary the flow wrote is a listed message, so the Swedish audit log shows
+        # it in Swedish (ADR 0011); the English page shows it as stored.
+        summaries = set(AuditEvent.objects.values_list("summary", flat=True)) - {""}
+        self.assertGreaterEqual(len(summaries), 4)
+        with translation.override("sv"):
+            for summary in summaries:
+                with self.subTest(summary=summary):
+                    self.assertIsNotNone(summary_match(summary))
+                    self.assertNotEqual(summary_display(summary), summary)
 
     def test_a_rule_form_without_a_decision_is_refused(self) -> None:
         response = self.client.post(
