@@ -37,10 +37,21 @@ class FilterForm(forms.Form):
         label=_("Category"), choices=[("", _("Any")), *Category.choices], required=False
     )
     author = forms.CharField(label=_("Sender"), required=False, max_length=300)
+    assignee = forms.ModelChoiceField(
+        label=_("Assigned to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Anyone"),
+    )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["unit"], units)
+        # The people who hold a role in the units the reader sees: a list per person.
+        set_queryset(
+            self.fields["assignee"],
+            User.objects.filter(is_active=True, memberships__unit__in=units).distinct(),
+        )
 
 
 class ReplyForm(forms.Form):

@@ -9,6 +9,7 @@ secret-flagged or disposed item shows as such here too.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -403,6 +404,10 @@ def _texts_of(item_ids: list[int]) -> dict[int, str]:
     return texts
 
 
+# The handles an answer opens with name its first recipient, not the next one.
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.-]+(?:@[\w.-]+)?[,:]?)+\s*")
+
+
 def _build_index(saved: list[SavedReply], responses: list[tuple[Any, ...]]) -> AnswerIndex:
     answer_ids = [r[1] for r in responses]
     parents = {
@@ -413,9 +418,14 @@ def _build_index(saved: list[SavedReply], responses: list[tuple[Any, ...]]) -> A
     }
     question_of = {r[1]: parents.get((r[3], r[2])) for r in responses}
     texts = _texts_of(answer_ids + [q for q in question_of.values() if q])
-    candidates = [Candidate(text=s.body, key=("saved", s.pk), language=s.language) for s in saved]
+    # A saved reply's title names what it answers ("Öppettider"): it stands in for the
+    # earlier question an earlier answer has, so the two kinds compete on equal terms.
+    candidates = [
+        Candidate(text=s.body, key=("saved", s.pk), question=s.title, language=s.language)
+        for s in saved
+    ]
     for _, item_id, _, _ in responses:
-        answer = texts.get(item_id, "")
+        answer = _LEADING_MENTIONS.sub("", texts.get(item_id, ""))
         if not answer.strip():
             continue  # disposed of, or a media-only reply
         question = texts.get(question_of[item_id] or 0, "")

@@ -57,6 +57,7 @@ def _filters(request: AuthedRequest) -> tuple[FilterForm, selectors.InboxFilters
         unit=data.get("unit"),
         category=data.get("category") or "",
         author=(data.get("author") or "").strip(),
+        assignee_id=data["assignee"].pk if data.get("assignee") else None,
     )
     return form, filters
 
@@ -100,7 +101,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "filters": filters,
         "querystring": querystring,
         "loaded_at": timezone.now().isoformat(),
-        "bulk_form": BulkForm(ids=[]),
+        "bulk_form": BulkForm(ids=[], auto_id="bulk_%s"),
         "can_act_any": bool(
             unit_access(request.user).unit_ids(Capability.RESPOND) is None
             or unit_access(request.user).unit_ids(Capability.RESPOND)
@@ -190,22 +191,13 @@ def _detail_context(
         or CategoryForm(initial={"category": conversation.category}),
         "note_form": forms.get("note_form") or NoteForm(prefix="note"),
         "register_form": forms.get("register_form") or RegisterForm(),
-        "moderation_url": _moderation_url(conversation.root_item_id),
+        "can_moderate": unit_access(user).allows(conversation.account.unit_id, Capability.MODERATE),
     }
     if can_act:
         move_form = context["move_form"]
         assert isinstance(move_form, MoveForm)
         move_form.fields["unit"].queryset = unit_list_for_user(user)  # type: ignore[attr-defined]
     return context
-
-
-def _moderation_url(item_id: int) -> str:
-    from django.urls import NoReverseMatch
-
-    try:
-        return reverse("moderation:item_moderate", args=[item_id])
-    except NoReverseMatch:
-        return ""
 
 
 def _log_view(request: AuthedRequest, conversation: Conversation) -> None:
@@ -255,7 +247,15 @@ def _neighbours(request: AuthedRequest, conversation: Conversation) -> dict[str,
 def conversation_suggestions(request: AuthedRequest, pk: int) -> HttpResponse:
     """Suggested answers for the sender's latest question (loaded after the page, by htmx)."""
     conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
-    suggestions = selectors.suggested_answers(conversation)
+    suggestions = [
+        {
+            "suggestion": suggestion,
+            "text": services.saved_reply_render(suggestion.saved_reply, conversation, request.user)
+            if suggestion.saved_reply
+            else suggestion.text,
+        }
+        for suggestion in selectors.suggested_answers(conversation)
+    ]
     return render(
         request,
         "inbox/partials/suggestions.html",
