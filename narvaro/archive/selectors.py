@@ -166,12 +166,32 @@ def get_item_for_user(user: User, pk: int) -> Item:
         raise Http404 from exc
 
 
+# Moderation reasons under which an item's media are never shown or served again, to anyone:
+# child sexual abuse material is reported, not viewed (R20). The decision is the moderation
+# event in the item's chain; the file itself stays until a lawful disposal removes it.
+MEDIA_WITHHELD_REASONS = ("csam",)
+
+
+def media_withheld_ids(item_ids: Sequence[int]) -> set[int]:
+    """The items among `item_ids` whose media must not be shown, served or copied."""
+    return set(
+        ItemEvent.objects.filter(
+            item_id__in=list(item_ids),
+            source="moderation",
+            details__reason__in=MEDIA_WITHHELD_REASONS,
+        ).values_list("item_id", flat=True)
+    )
+
+
 def get_attachment_for_user(user: User, pk: int, number: int, position: int) -> VersionMedia:
     """Attachment `position` of version `number` of item `pk`, if `user` may see the item (404).
 
-    Only stored files are served; a missing attachment answers 404 too.
+    Only stored files are served; a missing attachment answers 404 too, and so does the media
+    of an item moderated as child sexual abuse material, for everyone.
     """
     item = get_item_for_user(user, pk)
+    if media_withheld_ids([item.pk]):
+        raise Http404
     try:
         return VersionMedia.objects.select_related("media", "version__item__account").get(
             version__item=item, version__number=number, position=position, media__isnull=False
@@ -210,6 +230,8 @@ class RecordView:
     # The text is withheld: it holds a personnummer and the person is not among those who
     # may read it (radar.selectors.withhold_restricted, R33).
     text_withheld: bool = False
+    # The media are withheld from everyone: moderated as child sexual abuse material.
+    media_withheld: bool = False
 
 
 def _diff(before: str, after: str) -> list[DiffLine]:
@@ -252,6 +274,10 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
     # the same thread, so it costs no query of its own.
     parent = next((t for t in thread if t.remote_id == item.parent_remote_id), None)
     withheld = withhold_restricted(user, [item, *thread])
+    media_withheld = bool(media_withheld_ids([item.pk]))
+    if media_withheld:
+        for view in views:
+            view.attachments.clear()
     if item.pk in withheld:
         for view in views:
             view.version.text = view.version.html = None
@@ -264,6 +290,7 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
         can_see_payload=sees_secret_records(user),
         parent=parent if item.parent_remote_id else None,
         text_withheld=item.pk in withheld,
+        media_withheld=media_withheld,
     )
 
 

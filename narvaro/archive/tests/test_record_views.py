@@ -19,9 +19,10 @@ from narvaro.archive.tests.support import a_capture, a_deletion, an_image
 from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
 
-# Each includes one for the radar's restricted items (a personnummer's text is withheld, R33).
+# Each includes one for the radar's restricted items (a personnummer's text is withheld, R33);
+# the record page one more for media withheld after moderation (R20).
 LIST_QUERIES = 9
-DETAIL_QUERIES = 12
+DETAIL_QUERIES = 13
 
 
 class RecordViewsTests(NarvaroTestCase):
