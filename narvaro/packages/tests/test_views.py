@@ -6,7 +6,9 @@ import zipfile
 from io import BytesIO
 
 from django.urls import reverse
+from django.utils import translation
 
+from narvaro.core.audit_summaries import summary_display
 from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
 from narvaro.packages.models import PackageExport
@@ -41,6 +43,19 @@ class ExportListTests(NarvaroTestCase):
             ).values_list("actor", flat=True)
         )
         self.assertEqual(summaries, [self.rita.pk, self.rita.pk])  # made, then downloaded
+        # Both summaries are listed messages, shown in Swedish on the Swedish audit log.
+        with translation.override("sv"):
+            shown = [
+                summary_display(summary)
+                for summary in AuditEvent.objects.filter(
+                    action=AuditEvent.Action.EXPORT, target_id=str(export.pk)
+                )
+                .order_by("pk")
+                .values_list("summary", flat=True)
+            ]
+        self.assertEqual(shown[-1], "paket BagIt (RFC 8493) nedladdat")
+        self.assertEqual(len(shown), 2)
+        self.assertTrue(shown[0].startswith("paket BagIt (RFC 8493) exporterat: "), shown)
 
     def test_a_bad_period_is_refused_on_the_form(self) -> None:
         response = self.client_for(self.adam).post(
