@@ -343,6 +343,14 @@ class ListTests(InboxTestCase):
         # The conversation links keep the list, so j / k walk the same list.
         self.assertContains(response, f"/inbox/{self.late.pk}/?view=all&amp;author=cecilia")
 
+    def test_the_list_per_person(self) -> None:
+        for reader in (self.alice, self.vera):
+            ids = self.list_ids(reader, view="all", assignee=str(self.alice.pk))
+            self.assertEqual(ids, [self.mine.pk])
+        # bob holds no role where vera looks, so he is not a choice in her filter.
+        form = self.client_for(self.vera).get(reverse("inbox:inbox")).context["form"]
+        self.assertNotIn(self.bob, form.fields["assignee"].queryset)
+
     def test_a_unit_the_person_cannot_see_is_no_filter(self) -> None:
         # bob's unit is not a choice for alice: the filter is refused, she sees her own list.
         ids = self.list_ids(self.alice, view="all", unit=str(self.unit_b.pk))
