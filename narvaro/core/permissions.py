@@ -64,6 +64,8 @@ def shell_flags(user: User) -> dict[str, bool]:
         "accounts": views_any,
         # The critique radar: the moderators and managers of a unit, and admins.
         "radar": moderates is None or bool(moderates),
+        # Moderation queues (moderators, managers, admins) and escalations (registrars too).
+        "moderation": moderates is None or bool(moderates) or user.is_registrar,
         "policies": True,
         "audit": user.is_org_admin or user.is_registrar or manages_any,
         # Requests for public records, gallring and packages: the registrar's desk (R23, R27).
