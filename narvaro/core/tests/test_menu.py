@@ -23,3 +23,13 @@ class MenuTests(NarvaroTestCase):
         # They would get 403 there (tests/test_access_matrix.py); the menu does not offer it.
         self.assertEqual(self.menu_links(self.alice), set())
         self.assertEqual(self.menu_links(self.bob), set())
+
+    def test_moderation_is_offered_to_those_who_moderate_or_receive_escalations(self) -> None:
+        def offers(user: User) -> bool:
+            html = self.client_for(user).get(reverse("core:overview")).content.decode()
+            return f'href="{reverse("moderation:overview")}"' in html
+
+        self.assertTrue(offers(self.alice))  # manager of Kultur: moderates its accounts
+        self.assertTrue(offers(self.rita))  # registrar: escalations
+        self.assertFalse(offers(self.vera))  # viewer
+        self.assertFalse(offers(self.bob))  # publisher
