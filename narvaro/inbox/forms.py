@@ -132,11 +132,19 @@ class BulkForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.all(), required=False)
     conversations = forms.TypedMultipleChoiceField(coerce=int, choices=[])
 
-    def __init__(self, *args: Any, ids: list[int], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, ids: list[int], people: Any = None, units: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["conversations"]
         assert isinstance(field, forms.TypedMultipleChoiceField)
         field.choices = [(i, str(i)) for i in ids]
+        # Offer only the people who can answer and the units the reader can reach; the service
+        # still checks each conversation's own unit.
+        if people is not None:
+            set_queryset(self.fields["assignee"], people)
+        if units is not None:
+            set_queryset(self.fields["unit"], units)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

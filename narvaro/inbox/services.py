@@ -226,7 +226,12 @@ def conversation_category_set(
         if apps.is_installed("narvaro.radar"):
             from narvaro.radar.services import item_category_set
 
-            item_category_set(item_id=conversation.root_item_id, category=category, actor=actor)
+            item_category_set(
+                item_id=conversation.root_item_id,
+                category=category,
+                actor=actor,
+                unit_id=conversation.unit_id,
+            )
         conversation.category = category
         _save(conversation, "category")
         _event(

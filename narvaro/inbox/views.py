@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from narvaro.core.audit_summaries import CONVERSATION_VIEWED, ROUTING_RULE_SAVED, audit_summary
-from narvaro.core.models import AuditEvent
+from narvaro.core.models import AuditEvent, User
 from narvaro.core.permissions import require_org_admin
 from narvaro.core.services import audit_record
 from narvaro.inbox import selectors, services
@@ -43,7 +44,7 @@ from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to
 from narvaro.lib.paging import paginate
 from narvaro.lib.types import AuthedRequest
-from narvaro.organisation.roles import Capability
+from narvaro.organisation.roles import ROLE_CAPABILITIES, Capability
 from narvaro.organisation.selectors import unit_access, unit_list_for_user
 
 PAGE_SIZE = 50
@@ -101,7 +102,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "filters": filters,
         "querystring": querystring,
         "loaded_at": timezone.now().isoformat(),
-        "bulk_form": BulkForm(ids=[], auto_id="bulk_%s"),
+        "bulk_form": BulkForm(ids=[], auto_id="bulk_%s", **_bulk_choices(request.user)),
         "can_act_any": bool(
             unit_access(request.user).unit_ids(Capability.RESPOND) is None
             or unit_access(request.user).unit_ids(Capability.RESPOND)
@@ -133,13 +134,25 @@ def inbox_news(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _bulk_choices(user: Any) -> dict[str, Any]:
+    """The people who can answer in the reader's units, and the units the reader can reach."""
+    respond_units = unit_list_for_user(user, Capability.RESPOND)
+    roles = [r for r, caps in ROLE_CAPABILITIES.items() if Capability.RESPOND in caps]
+    people = User.objects.filter(
+        Q(memberships__unit__in=respond_units, memberships__role__in=roles)
+        | Q(org_role=User.OrgRole.ADMIN),
+        is_active=True,
+    ).distinct()
+    return {"people": people, "units": unit_list_for_user(user)}
+
+
 @login_required
 @require_POST
 def inbox_bulk(request: AuthedRequest) -> HttpResponse:
     """One action for the chosen conversations; each must be one the person may answer."""
     ids = [int(v) for v in request.POST.getlist("conversations") if v.isdigit()]
     conversations = [selectors.get_conversation_for_user(request.user, i, act=True) for i in ids]
-    form = BulkForm(request.POST, ids=ids)
+    form = BulkForm(request.POST, ids=ids, **_bulk_choices(request.user))
     back = reverse("inbox:inbox") + "?" + request.POST.get("querystring", "")
     if not ids:
         messages.error(request, _("Choose at least one conversation."))

@@ -130,10 +130,14 @@ def items_classify(item_ids: list[int]) -> dict[int, str]:
     return {item_id: known[item_id] for item_id in item_ids if item_id in known}
 
 
-def item_category_set(*, item_id: int, category: str, actor: User) -> None:
+def item_category_set(
+    *, item_id: int, category: str, actor: User, unit_id: int | None = None
+) -> None:
     """A person sets or corrects an inbound item's category: a label, audit-logged.
 
-    The person must be able to answer in the item's unit (responders and up, admins).
+    The person must be able to answer in the unit that answers for the item (responders and
+    up, admins): `unit_id` when the inbox routed or moved its conversation to another unit,
+    otherwise the unit of the item's account.
     Setting the category it already has by a person's label adds nothing.
     """
     if category not in Category.values:
@@ -148,7 +152,8 @@ def item_category_set(*, item_id: int, category: str, actor: User) -> None:
             )
         except Classification.DoesNotExist as exc:
             raise ValidationError(_("Only inbound items have a category.")) from exc
-        unit_id = classification.account.unit_id
+        if unit_id is None:
+            unit_id = classification.account.unit_id
         if not unit_access(actor).allows(unit_id, Capability.RESPOND):
             raise PermissionDenied
         previous = classification.category

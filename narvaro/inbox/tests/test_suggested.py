@@ -96,3 +96,14 @@ class SuggestedTests(NarvaroTestCase):
         self.assertEqual(response.status_code, 200)
         rows = response.context["rows"]
         self.assertEqual([r.conversation.pk for r in rows], [conversation.pk])
+
+    def test_the_unit_a_conversation_was_moved_to_may_correct_its_category(self) -> None:
+        from narvaro.inbox.services import conversation_category_set, conversation_move
+        from narvaro.radar.models import Label
+
+        conversation = self.conversation("q2")
+        conversation_move(actor=self.adam, conversation=conversation, unit=self.unit_b)
+        conversation.refresh_from_db()
+        # Bob publishes for Gata och park (respond included), not for the library's account.
+        conversation_category_set(actor=self.bob, conversation=conversation, category="critique")
+        self.assertEqual(Label.objects.get(item_id=conversation.root_item_id).category, "critique")

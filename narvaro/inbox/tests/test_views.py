@@ -710,10 +710,20 @@ class BulkTests(InboxTestCase):
         self.assertEqual(messages, ["Choose at least one conversation."])
         self.assertEqual(self.refreshed(self.first).unit, self.unit_a_child)
 
-    def test_bulk_move_to_a_unit_the_person_cannot_see_is_not_found(self) -> None:
+    def test_bulk_move_to_a_unit_the_person_cannot_see_is_refused(self) -> None:
+        # The unit is not among the form's choices: refused with a message, nothing moved.
         response = self.bulk(self.alice, [self.first.pk], action="move", unit=self.unit_b.pk)
-        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.status_code, 302)
         self.assertEqual(self.refreshed(self.first).unit, self.unit_a_child)
+
+    def test_the_bulk_form_offers_only_people_who_can_answer_and_reachable_units(self) -> None:
+        response = self.client_for(self.alice).get(reverse("inbox:inbox"))
+        form = response.context["bulk_form"]
+        people = set(form.fields["assignee"].queryset)
+        self.assertIn(self.alice, people)
+        self.assertNotIn(self.vera, people)  # a viewer cannot answer
+        self.assertNotIn(self.bob, people)  # answers for another unit
+        self.assertNotIn(self.unit_b, set(form.fields["unit"].queryset))
 
 
 class SavedReplyTests(InboxTestCase):
