@@ -779,6 +779,10 @@ def _report(
                 f"  {path:42} {triple(rows[path][baseline][0]):>28}   "
                 f"{triple(rows[path][large][0]):>28}"
             )
+            print(
+                f"  {'  CPU time':42} {triple(rows[path][baseline][1]):>28}   "
+                f"{triple(rows[path][large][1]):>28}"
+            )
         print(
             f"  {'all pages, server time (wall clock)':42} {triple(everything[baseline][0]):>28}   "
             f"{triple(everything[large][0]):>28}"
