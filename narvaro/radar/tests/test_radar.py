@@ -39,17 +39,21 @@ class RadarTests(NarvaroTestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
-        cls.rng = random.Random(20260310)
         cls.history(cls.account_a, TODAY - dt.timedelta(weeks=8), TODAY)
 
     @classmethod
     def history(cls, account: Account, start: dt.datetime, end: dt.datetime) -> None:
-        """Items at the usual rate from `start` to `end`, 10% of them critique."""
+        """Items at the usual rate from `start` to `end`, 10% of them critique.
+
+        The arrivals are random but the same for the same account and period, whichever tests
+        ran before (test order differs between runs and parallel workers).
+        """
+        rng = random.Random(f"{account.handle}|{start.isoformat()}|{end.isoformat()}")
         items, categories = [], []
         hour = start
         while hour < end:
             # Poisson arrivals: exponential gaps at this hour's rate.
-            moment = hour + dt.timedelta(hours=cls.rng.expovariate(usual_rate(hour)))
+            moment = hour + dt.timedelta(hours=rng.expovariate(usual_rate(hour)))
             while moment < hour + dt.timedelta(hours=1) and moment < end:
                 items.append(
                     Item(
@@ -61,8 +65,8 @@ class RadarTests(NarvaroTestCase):
                         created_at=moment,
                     )
                 )
-                categories.append("critique" if cls.rng.random() < 0.1 else "question")
-                moment += dt.timedelta(hours=cls.rng.expovariate(usual_rate(hour)))
+                categories.append("critique" if rng.random() < 0.1 else "question")
+                moment += dt.timedelta(hours=rng.expovariate(usual_rate(hour)))
             hour += dt.timedelta(hours=1)
         created = Item.objects.bulk_create(items)
         Classification.objects.bulk_create(
