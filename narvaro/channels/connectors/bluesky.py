@@ -262,15 +262,23 @@ class RepoDiff:
     keys: set[str]  # every "collection/rkey" of the tree now (from the listing where unchanged)
 
 
-def diff_walk(car: bytes, previous_keys: set[str]) -> RepoDiff:
+def diff_walk(
+    car: bytes,
+    previous_keys: set[str],
+    fetch: Callable[[list[bytes]], list[tuple[bytes, bytes]]] | None = None,
+) -> RepoDiff:
     """Read a `getRepo?since=` CAR: new and changed records, and the tree's keys now.
 
-    The CAR holds the new commit and every block written since the earlier revision: the
-    records created or changed and the tree nodes on their paths. Walking the tree from the
-    new root, a node that is in the CAR lists its keys; a subtree that is not in the CAR did
-    not change, so it holds exactly the keys it held before, i.e. the earlier listing's keys
-    between the keys around that link. A key of the earlier listing that is in neither is
-    a deleted record. `previous_keys` are full keys ("app.bsky.feed.post/RKEY").
+    The CAR holds the new commit and every block first written since the earlier revision:
+    the records created or changed and most tree nodes on their paths. A node missing from
+    the CAR is *not* necessarily unchanged: after a deletion a node can return to a content
+    (and so a CID) the repository held at some older revision, and the PDS does not write an
+    existing block again. So, with `fetch` (the connector's `getBlocks`), every missing node
+    is fetched and walked, and the keys are the tree's own; only records are taken from the
+    CAR alone (a record in it is new or changed). Without `fetch`, a missing subtree is
+    assumed to hold the earlier listing's keys between the keys around its link, which
+    misses a deletion that restored an older node. A key of the earlier listing that is not
+    in the tree is a deleted record. `previous_keys` are full keys ("app.bsky.feed.post/RKEY").
     """
     try:
         header_block, sections = car_sections(car)
@@ -298,10 +306,24 @@ def diff_walk(car: bytes, previous_keys: set[str]) -> RepoDiff:
     # (node link, lower bound, upper bound): the subtree holds keys strictly between them.
     stack: list[tuple[bytes, str | None, str | None]] = [(commit["data"], None, None)]
     visited: set[bytes] = set()
-    while stack:
+    records = set(raw)  # the blocks of the diff itself: new or changed records and nodes
+    missing: list[tuple[bytes, str | None, str | None]] = []
+    while stack or missing:
+        if not stack:
+            # Tree nodes the diff did not carry: fetch them (a level at a time) and walk them.
+            assert fetch is not None
+            wanted = [link for link, _, _ in missing]
+            raw.update(fetch(wanted))
+            if any(link not in raw for link in wanted):
+                raise MalformedResponse("the repository did not return a tree node it links")
+            stack, missing = missing, []
+            continue
         link, low, high = stack.pop()
         if link not in raw:
-            # Unchanged since the earlier revision: its keys are the earlier ones in range.
+            if fetch is not None:
+                missing.append((link, low, high))
+                continue
+            # Assumed unchanged since the earlier revision: the earlier keys in range.
             start = 0 if low is None else bisect.bisect_right(before, low)
             end = len(before) if high is None else bisect.bisect_left(before, high)
             keys.update(before[start:end])
@@ -332,7 +354,7 @@ def diff_walk(car: bytes, previous_keys: set[str]) -> RepoDiff:
             stack.append((node["l"], low, first))
         for index, (key, value, subtree) in enumerate(entries):
             keys.add(key)
-            if value in raw and key.partition("/")[0] in (POST, REPOST):
+            if value in records and key.partition("/")[0] in (POST, REPOST):
                 try:
                     record = decode_record(raw[value])
                 except ValueError as exc:
@@ -488,6 +510,20 @@ class BlueskyConnector(Connector):
             },
         )
 
+    def _blocks(self, links: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """Blocks of the repository by CID (`com.atproto.sync.getBlocks`), checked."""
+        found: list[tuple[bytes, bytes]] = []
+        for start in range(0, len(links), 100):
+            cids = [cid_str(link) for link in links[start : start + 100]]
+            car = self._query("com.atproto.sync.getBlocks", {"did": self.did, "cids": cids}).content
+            if not isinstance(car, bytes):
+                raise MalformedResponse("getBlocks did not answer with a CAR file")
+            try:
+                found.extend(car_sections(car)[1])
+            except ValueError as exc:
+                raise MalformedResponse(f"getBlocks answered an unreadable CAR: {exc}") from exc
+        return found
+
     def _harvest_diff(self, cursor: dict[str, str]) -> Iterator[HarvestBatch]:
         """Only what changed since the cursor's revision (`getRepo?since=`), see `diff_walk`."""
         self.last_export = "diff"
@@ -500,7 +536,7 @@ class BlueskyConnector(Connector):
             _long(self.did, key).removeprefix(f"at://{self.did}/")
             for key in filter(None, cursor.get("records", "").split(","))
         }
-        diff = diff_walk(car, before)
+        diff = diff_walk(car, before, fetch=self._blocks)
         if not diff.rev:
             raise MalformedResponse("the repository diff's commit has no rev")
         captures: list[CaptureInput] = []

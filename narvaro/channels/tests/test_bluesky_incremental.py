@@ -63,6 +63,22 @@ def listing(pds: LocalPds, did: str) -> set[str]:
             return keys
 
 
+def test_deleting_the_newest_post_is_found(bluesky_pds: LocalPds) -> None:
+    """Deleting the record written last gives back the tree of the revision before it, whose
+    nodes the PDS already holds; the diff walk fetches any node the diff does not carry
+    (`getBlocks`) instead of assuming it unchanged, and the deletion is found."""
+    alice = bluesky_pds.create_account("tillbaka")
+    posts = [post(bluesky_pds, alice, f"Inlägg {n}") for n in range(6)]
+    connect(bluesky_pds, alice, bluesky_pds.app_password(alice))
+    assert harvest(alice)["items"] == 6
+    bluesky_pds.delete_record(alice, POST, rkey(posts[-1]["uri"]))
+    second = harvest(alice)
+    assert second["status"] == "ok", second
+    assert (second["items"], second["deletions"]) == (0, 1)
+    deleted = ItemEvent.objects.get(type="deleted")
+    assert deleted.item.remote_id == posts[-1]["uri"]
+
+
 def test_later_harvests_read_only_what_changed(bluesky_pds: LocalPds) -> None:
     alice = bluesky_pds.create_account("inkr")
     # Enough posts for a tree of several levels, so changes touch some subtrees only.
