@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from narvaro.archive.capture import EventInput
@@ -162,7 +163,11 @@ class Streamer:
 
     def step(self, *, idle: float = 0.2) -> None:
         """Open what is due, hand over whatever the streams brought, poll after a connect."""
-        close_old_connections()
+        # A long-running process drops a broken or expired database connection between steps
+        # (as Django does between requests); never inside a transaction, where closing would
+        # end it (a caller's atomic block, or a test's).
+        if not db_connection.in_atomic_block:
+            close_old_connections()
         for state in self.accounts:
             if state.stopped:
                 continue
