@@ -35,7 +35,15 @@ from narvaro.inbox.models import (
 from narvaro.inbox.suggest import AnswerIndex, Candidate, guess_language
 from narvaro.organisation.models import Membership, Unit
 from narvaro.organisation.roles import ROLE_CAPABILITIES, Capability
-from narvaro.organisation.selectors import unit_access, unit_children_map, unit_subtree_ids
+from narvaro.organisation.selectors import (
+    unit_access,
+    unit_chain_ids,
+    unit_children_map,
+    unit_subtree_ids,
+)
+
+# The roles that may answer conversations.
+RESPOND_ROLES = tuple(r for r, caps in ROLE_CAPABILITIES.items() if Capability.RESPOND in caps)
 
 
 def _secret_root() -> Exists:
@@ -203,18 +211,16 @@ def sees_restricted(user: User, conversation: Conversation) -> bool:
 
 def responders_of_unit(unit: Unit) -> list[User]:
     """People who may answer the unit's conversations: a RESPOND role here or above."""
-    ancestors = []
-    current: Unit | None = unit
-    while current is not None:
-        ancestors.append(current.pk)
-        current = current.parent
-    roles = [r for r, caps in ROLE_CAPABILITIES.items() if Capability.RESPOND in caps]
-    users = User.objects.filter(
-        Q(memberships__unit_id__in=ancestors, memberships__role__in=roles)
+    return list(responders_in(unit_chain_ids(unit)).order_by("first_name", "username"))
+
+
+def responders_in(units: Any) -> QuerySet[User]:
+    """Active people with a RESPOND role in `units` (ids or a unit queryset), and the admins."""
+    return User.objects.filter(
+        Q(memberships__unit__in=units, memberships__role__in=RESPOND_ROLES)
         | Q(org_role=User.OrgRole.ADMIN),
         is_active=True,
     ).distinct()
-    return list(users.order_by("first_name", "username"))
 
 
 @dataclass(frozen=True)
@@ -290,14 +296,9 @@ def conversation_timeline(conversation: Conversation, user: User) -> Timeline:
 
 def saved_replies_for(conversation: Conversation) -> QuerySet[SavedReply]:
     """The saved replies of the conversation's unit and the units above it."""
-    ancestors = []
-    current: Unit | None = conversation.unit
-    while current is not None:
-        ancestors.append(current.pk)
-        current = current.parent
-    return SavedReply.objects.filter(unit_id__in=ancestors, active=True).order_by(
-        "purpose", "title"
-    )
+    return SavedReply.objects.filter(
+        unit_id__in=unit_chain_ids(conversation.unit), active=True
+    ).order_by("purpose", "title")
 
 
 def saved_reply_list_for_user(user: User) -> QuerySet[SavedReply]:
@@ -365,14 +366,9 @@ EARLIER_ANSWERS_LIMIT = 5000
 def _unit_candidates(unit: Unit) -> tuple[tuple[Any, ...], Any]:
     """The unit's answer candidates (saved replies and earlier answers) and a change stamp."""
     units = unit_subtree_ids({unit.pk}, unit_children_map())
-    saved_units = []
-    current: Unit | None = unit
-    while current is not None:
-        saved_units.append(current.pk)
-        current = current.parent
     saved = list(
         SavedReply.objects.filter(
-            unit_id__in=saved_units, active=True, purpose=SavedReply.Purpose.ANSWER
+            unit_id__in=unit_chain_ids(unit), active=True, purpose=SavedReply.Purpose.ANSWER
         ).order_by("pk")
     )
     responses = list(

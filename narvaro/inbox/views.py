@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from narvaro.core.audit_summaries import CONVERSATION_VIEWED, ROUTING_RULE_SAVED, audit_summary
-from narvaro.core.models import AuditEvent, User
+from narvaro.core.models import AuditEvent
 from narvaro.core.permissions import require_org_admin
 from narvaro.core.services import audit_record
 from narvaro.inbox import selectors, services
@@ -44,7 +44,7 @@ from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to
 from narvaro.lib.paging import paginate
 from narvaro.lib.types import AuthedRequest
-from narvaro.organisation.roles import ROLE_CAPABILITIES, Capability
+from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access, unit_list_for_user
 
 PAGE_SIZE = 50
@@ -80,6 +80,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         selectors.conversations_in_order(list(page.object_list)), request.user
     )
     counts = selectors.inbox_counts_for_user(request.user)
+    respond_ids = unit_access(request.user).unit_ids(Capability.RESPOND)
     querystring = _querystring(request)
     tabs = []
     for view in ("active", "mine", "unassigned", "overdue", "waiting", "done", "all"):
@@ -103,10 +104,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "querystring": querystring,
         "loaded_at": timezone.now().isoformat(),
         "bulk_form": BulkForm(ids=[], auto_id="bulk_%s", **_bulk_choices(request.user)),
-        "can_act_any": bool(
-            unit_access(request.user).unit_ids(Capability.RESPOND) is None
-            or unit_access(request.user).unit_ids(Capability.RESPOND)
-        ),
+        "can_act_any": respond_ids is None or bool(respond_ids),
     }
     return render(request, "inbox/inbox.html", context)
 
@@ -136,13 +134,7 @@ def inbox_news(request: AuthedRequest) -> HttpResponse:
 
 def _bulk_choices(user: Any) -> dict[str, Any]:
     """The people who can answer in the reader's units, and the units the reader can reach."""
-    respond_units = unit_list_for_user(user, Capability.RESPOND)
-    roles = [r for r, caps in ROLE_CAPABILITIES.items() if Capability.RESPOND in caps]
-    people = User.objects.filter(
-        Q(memberships__unit__in=respond_units, memberships__role__in=roles)
-        | Q(org_role=User.OrgRole.ADMIN),
-        is_active=True,
-    ).distinct()
+    people = selectors.responders_in(unit_list_for_user(user, Capability.RESPOND))
     return {"people": people, "units": unit_list_for_user(user)}
 
 
@@ -352,26 +344,45 @@ def conversation_reply(request: AuthedRequest, pk: int) -> HttpResponse:
     return _after_post(request, conversation, {"reply_form": form})
 
 
+def _form_action(
+    request: AuthedRequest,
+    conversation: Conversation,
+    form: Form,
+    key: str,
+    act: Callable[[dict[str, Any]], object],
+    success: str,
+) -> HttpResponse:
+    """Run `act` with a valid form's data and go back to the conversation with `success`;
+    an invalid form or a refusal (ValidationError) shows the page again with the errors."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect_to(request, conversation.get_absolute_url())
+    return _after_post(request, conversation, {key: form})
+
+
 @login_required
 @require_POST
 def conversation_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
-    people = selectors.responders_of_unit(conversation.unit)
-    form = AssignForm(request.POST, people=people)
-    if form.is_valid():
-        try:
-            services.conversation_assign(
-                actor=request.user,
-                conversation=conversation,
-                assignee=form.cleaned_data["assignee"],
-                request=request,
-            )
-        except ValidationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Assignment saved."))
-            return redirect_to(request, conversation.get_absolute_url())
-    return _after_post(request, conversation, {"assign_form": form})
+    form = AssignForm(request.POST, people=selectors.responders_of_unit(conversation.unit))
+    return _form_action(
+        request,
+        conversation,
+        form,
+        "assign_form",
+        lambda data: services.conversation_assign(
+            actor=request.user,
+            conversation=conversation,
+            assignee=data["assignee"],
+            request=request,
+        ),
+        _("Assignment saved."),
+    )
 
 
 @login_required
@@ -413,17 +424,16 @@ def conversation_move(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def conversation_status(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        services.conversation_status_set(
-            actor=request.user,
-            conversation=conversation,
-            status=form.cleaned_data["status"],
-            request=request,
-        )
-        messages.success(request, _("Status saved."))
-        return redirect_to(request, conversation.get_absolute_url())
-    return _after_post(request, conversation, {"status_form": form})
+    return _form_action(
+        request,
+        conversation,
+        StatusForm(request.POST),
+        "status_form",
+        lambda data: services.conversation_status_set(
+            actor=request.user, conversation=conversation, status=data["status"], request=request
+        ),
+        _("Status saved."),
+    )
 
 
 @login_required
@@ -441,56 +451,55 @@ def conversation_answered(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def conversation_category(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
-    form = CategoryForm(request.POST)
-    if form.is_valid():
-        services.conversation_category_set(
+    return _form_action(
+        request,
+        conversation,
+        CategoryForm(request.POST),
+        "category_form",
+        lambda data: services.conversation_category_set(
             actor=request.user,
             conversation=conversation,
-            category=form.cleaned_data["category"],
+            category=data["category"],
             request=request,
-        )
-        messages.success(request, _("Category saved. The classifier learns from it."))
-        return redirect_to(request, conversation.get_absolute_url())
-    return _after_post(request, conversation, {"category_form": form})
+        ),
+        _("Category saved. The classifier learns from it."),
+    )
 
 
 @login_required
 @require_POST
 def conversation_note(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
-    form = NoteForm(request.POST, prefix="note")
-    if form.is_valid():
-        services.conversation_note_add(
-            actor=request.user,
-            conversation=conversation,
-            text=form.cleaned_data["text"],
-            request=request,
-        )
-        messages.success(request, _("Note added."))
-        return redirect_to(request, conversation.get_absolute_url())
-    return _after_post(request, conversation, {"note_form": form})
+    return _form_action(
+        request,
+        conversation,
+        NoteForm(request.POST, prefix="note"),
+        "note_form",
+        lambda data: services.conversation_note_add(
+            actor=request.user, conversation=conversation, text=data["text"], request=request
+        ),
+        _("Note added."),
+    )
 
 
 @login_required
 @require_POST
 def conversation_register(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_user(request.user, pk, act=True)
-    form = RegisterForm(request.POST)
-    if form.is_valid():
-        try:
-            services.conversation_register(
-                actor=request.user,
-                conversation=conversation,
-                description=form.cleaned_data["description"],
-                case_number=form.cleaned_data["case_number"],
-                request=request,
-            )
-        except ValidationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Registered as a case."))
-            return redirect_to(request, conversation.get_absolute_url())
-    return _after_post(request, conversation, {"register_form": form})
+    return _form_action(
+        request,
+        conversation,
+        RegisterForm(request.POST),
+        "register_form",
+        lambda data: services.conversation_register(
+            actor=request.user,
+            conversation=conversation,
+            description=data["description"],
+            case_number=data["case_number"],
+            request=request,
+        ),
+        _("Registered as a case."),
+    )
 
 
 # -- saved replies -----------------------------------------------------------------------------

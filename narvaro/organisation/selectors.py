@@ -335,6 +335,11 @@ def _chain(unit_id: int, parents: dict[int, int | None]) -> list[int]:
     return chain
 
 
+def unit_chain_ids(unit: Unit) -> list[int]:
+    """`unit`'s id and its ancestors' ids, nearest first, from one query."""
+    return _chain(unit.pk, _unit_parents())
+
+
 def on_duty(unit: Unit, date: dt.date) -> list[User]:
     """Who covers `unit`'s inbox on `date`: the people rostered in the unit, or, when nobody
     is, in the nearest unit above it that has someone. Two queries."""
