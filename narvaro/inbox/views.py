@@ -42,7 +42,7 @@ from narvaro.inbox.forms import (
 from narvaro.inbox.models import Conversation, RoutingRule, SavedReply
 from narvaro.lib.forms import post_data
 from narvaro.lib.htmx import redirect_to
-from narvaro.lib.paging import paginate
+from narvaro.lib.paging import paginate, paginate_capped
 from narvaro.lib.types import AuthedRequest
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access, unit_list_for_user
@@ -75,7 +75,8 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     """The inbox list: conversations of the person's units, filtered, newest message first."""
     form, filters = _filters(request)
     conversations = selectors.conversation_list_for_user(request.user, filters)
-    page = paginate(request, conversations.values_list("pk", flat=True), PAGE_SIZE)
+    # A long history is paged, not counted: past the cap the list asks for a narrower filter.
+    page = paginate_capped(request, conversations.values_list("pk", flat=True), PAGE_SIZE)
     rows = selectors.conversation_rows(
         selectors.conversations_in_order(list(page.object_list)), request.user
     )

@@ -356,6 +356,25 @@ class ListTests(InboxTestCase):
         ids = self.list_ids(self.alice, view="all", unit=str(self.unit_b.pk))
         self.assertNotIn(self.park.pk, ids)
 
+    def test_a_long_list_is_paged_up_to_the_count_cap_and_asks_for_a_filter(self) -> None:
+        with self.settings(NARVARO_RESULT_COUNT_CAP=3):
+            first = self.client_for(self.alice).get(reverse("inbox:inbox"), {"view": "all"})
+            last = self.client_for(self.alice).get(
+                reverse("inbox:inbox"), {"view": "all", "page": "9"}
+            )
+            narrow = self.client_for(self.alice).get(
+                reverse("inbox:inbox"), {"view": "all", "author": "cecilia"}
+            )
+        self.assertTrue(first.context["page"].paginator.capped)
+        self.assertContains(first, "More than 3 conversations: the first 3 are shown.")
+        # Past the cap nothing is counted; the last page is the one ending at the cap.
+        self.assertEqual(
+            [row.conversation.pk for row in last.context["rows"]],
+            [self.new.pk, self.mine.pk, self.waiting.pk],
+        )
+        self.assertFalse(narrow.context["page"].paginator.capped)
+        self.assertNotContains(narrow, "More than")
+
     def test_an_empty_list_says_so(self) -> None:
         response = self.client_for(self.alice).get(
             reverse("inbox:inbox"), {"view": "all", "author": "nobody-like-this"}
