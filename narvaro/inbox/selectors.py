@@ -240,6 +240,9 @@ class Entry:
 class Timeline:
     entries: list[Entry]
     events: list[ConversationEvent]
+    # The newest message link and event shown: the page asks for what came after them.
+    last_link_id: int = 0
+    last_event_id: int = 0
 
 
 def conversation_timeline(conversation: Conversation, user: User) -> Timeline:
@@ -291,7 +294,22 @@ def conversation_timeline(conversation: Conversation, user: User) -> Timeline:
         .select_related("actor")
         .order_by("at", "id")
     )
-    return Timeline(entries=entries, events=events)
+    return Timeline(
+        entries=entries,
+        events=events,
+        last_link_id=max((link.pk for link in links), default=0),
+        last_event_id=max((event.pk for event in events), default=0),
+    )
+
+
+def conversation_changes(
+    conversation: Conversation, *, after_link: int, after_event: int
+) -> tuple[int, int]:
+    """How many messages and events the conversation got after the given ones (one query each)."""
+    return (
+        ConversationItem.objects.filter(conversation=conversation, pk__gt=after_link).count(),
+        ConversationEvent.objects.filter(conversation=conversation, pk__gt=after_event).count(),
+    )
 
 
 def saved_replies_for(conversation: Conversation) -> QuerySet[SavedReply]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("news/", views.inbox_news, name="inbox_news"),
     path("bulk/", views.inbox_bulk, name="inbox_bulk"),
     path("<int:pk>/", views.conversation_detail, name="conversation_detail"),
+    path("<int:pk>/updates/", views.conversation_updates, name="conversation_updates"),
     path("<int:pk>/suggestions/", views.conversation_suggestions, name="conversation_suggestions"),
     path(
         "<int:pk>/saved-replies/<int:saved_pk>/",

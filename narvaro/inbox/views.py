@@ -65,7 +65,11 @@ def _filters(request: AuthedRequest) -> tuple[FilterForm, selectors.InboxFilters
 
 def _querystring(request: AuthedRequest) -> str:
     return urlencode(
-        [(k, str(v)) for k, v in request.GET.items() if k not in ("page", "since", "shown")]
+        [
+            (k, str(v))
+            for k, v in request.GET.items()
+            if k not in ("page", "since", "shown", "updated")
+        ]
     )
 
 
@@ -85,7 +89,11 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     querystring = _querystring(request)
     tabs = []
     for view in ("active", "mine", "unassigned", "overdue", "waiting", "done", "all"):
-        params = {k: str(v) for k, v in request.GET.items() if k not in ("page", "view", "since")}
+        params = {
+            k: str(v)
+            for k, v in request.GET.items()
+            if k not in ("page", "view", "since", "shown", "updated")
+        }
         params["view"] = view
         tabs.append(
             {
@@ -104,6 +112,8 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "filters": filters,
         "querystring": querystring,
         "loaded_at": timezone.now().isoformat(),
+        # Refreshed in place after "show" (the new-messages poll): the live region says so.
+        "updated": request.GET.get("updated") == "1",
         "bulk_form": BulkForm(ids=[], auto_id="bulk_%s", **_bulk_choices(request.user)),
         "can_act_any": respond_ids is None or bool(respond_ids),
     }
@@ -122,12 +132,18 @@ def inbox_news(request: AuthedRequest) -> HttpResponse:
         return HttpResponse(status=204)
     params = [(k, str(v)) for k, v in request.GET.items() if k != "shown"]
     params.append(("shown", str(count)))
+    querystring = _querystring(request)
     return render(
         request,
         "inbox/partials/news.html",
         {
             "count": count,
-            "reload_url": "?" + _querystring(request),
+            "reload_url": "?" + querystring,
+            # The same list, first page, refreshed in place by htmx.
+            "show_url": reverse("inbox:inbox")
+            + "?"
+            + (f"{querystring}&" if querystring else "")
+            + "updated=1",
             "poll_url": reverse("inbox:inbox_news") + "?" + urlencode(params),
         },
     )
@@ -226,6 +242,48 @@ def conversation_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, conversation)
     context["neighbours"] = _neighbours(request, conversation)
     return render(request, "inbox/conversation.html", context)
+
+
+def _int_param(request: AuthedRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else 0
+
+
+@login_required
+@require_GET
+def conversation_updates(request: AuthedRequest, pk: int) -> HttpResponse:
+    """What changed in a conversation since the page was loaded (polled by htmx).
+
+    Nothing new answers 204 (no swap, nothing announced). Otherwise the facts, the messages and
+    the history are sent again, swapped in place, and the live region says what came: the
+    forms on the page, and what is typed in them, are not touched.
+    """
+    try:
+        conversation = selectors.get_conversation_for_user(request.user, pk)
+    except Http404:
+        # Moved out of the person's units (or gone): say so once and stop polling.
+        return render(request, "inbox/partials/conversation_updates.html", {"gone": True})
+    new_messages, new_events = selectors.conversation_changes(
+        conversation,
+        after_link=_int_param(request, "items"),
+        after_event=_int_param(request, "events"),
+    )
+    if not (new_messages or new_events):
+        return HttpResponse(status=204)
+    _log_view(request, conversation)  # the archived messages are shown again
+    return render(
+        request,
+        "inbox/partials/conversation_updates.html",
+        {
+            "conversation": conversation,
+            "timeline": selectors.conversation_timeline(conversation, request.user),
+            "new_messages": new_messages,
+            "new_events": new_events,
+            "can_moderate": unit_access(request.user).allows(
+                conversation.account.unit_id, Capability.MODERATE
+            ),
+        },
+    )
 
 
 def _neighbours(request: AuthedRequest, conversation: Conversation) -> dict[str, str]:

@@ -784,6 +784,7 @@ NOT_PAGES = {
     "moderation:escalation_close",  # POST only (its errors are checked on the escalation page)
     "inbox:inbox_news",  # a fragment of the inbox list, polled by it
     "inbox:inbox_bulk",
+    "inbox:conversation_updates",  # a fragment of the conversation page, polled by it
     "inbox:conversation_suggestions",  # a fragment of the conversation page (checked there)
     "inbox:conversation_saved_reply",  # a fragment of the conversation page (checked there)
     "inbox:conversation_reply",

@@ -994,7 +994,7 @@ class AuditAndNewsTests(InboxTestCase):
         page = client.get(reverse("inbox:inbox"), {"view": "active"})
         loaded_at = page.context["loaded_at"]
         self.assertContains(page, 'role="status"')
-        self.assertContains(page, 'hx-trigger="every 30s"')
+        self.assertContains(page, 'hx-trigger="every 30s, narvaro:poll"')
         url = reverse("inbox:inbox_news")
         # Nothing new, and the page shows nothing: no swap, so nothing is announced again.
         quiet = client.get(url, {"view": "active", "since": loaded_at, "shown": "0"})
@@ -1009,12 +1009,66 @@ class AuditAndNewsTests(InboxTestCase):
         self.assertEqual(news.context["count"], 2)
         self.assertContains(news, "2 conversations have new messages")
         self.assertContains(news, 'href="?view=active"')
+        # With htmx, "show" refreshes the list and the tabs in place, on the first page.
+        self.assertEqual(news.context["show_url"], "/inbox/?view=active&updated=1")
+        self.assertContains(news, 'hx-select="#inbox-live"')
+        self.assertContains(news, 'hx-select-oob="#news-poll,#inbox-tabs"')
+        with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+            shown = client.get(news.context["show_url"])
+        self.assertContains(shown, "The list is up to date.")
+        self.assertEqual(len(shown.context["rows"]), len(page.context["rows"]) + 2)
+        # The refreshed page's links and tabs do not carry the refresh marker on.
+        self.assertEqual(shown.context["querystring"], "view=active")
+        for tab in shown.context["tabs"]:
+            self.assertNotIn("updated", tab["url"])
         # The next poll asks with what is shown now, and keeps the list and the time.
         poll = news.context["poll_url"]
         self.assertIn("shown=2", poll)
         self.assertIn("view=active", poll)
         self.assertIn("since=", poll)
         self.assertEqual(again.status_code, 204)
+
+    def test_the_conversation_page_shows_new_messages_and_changes_in_place(self) -> None:
+        conversation = self.converse("Har ni öppet i påsk?", minutes_ago=60)
+        client = self.client_for(self.alice)
+        page = client.get(reverse("inbox:conversation_detail", args=[conversation.pk]))
+        timeline = page.context["timeline"]
+        url = reverse("inbox:conversation_updates", args=[conversation.pk])
+        marks = {"items": timeline.last_link_id, "events": timeline.last_event_id}
+        self.assertContains(page, 'id="conversation-poll"')
+        self.assertContains(page, f"{url}?items={marks['items']}&amp;events={marks['events']}")
+        views_logged = AuditEvent.objects.filter(summary__icontains="viewed").count()
+        # Nothing happened: nothing to swap or announce.
+        self.assertEqual(client.get(url, marks).status_code, 204)
+        # A colleague answers on the platform (the harvest finds it), and another assigns it.
+        self.answer(conversation, "Ja, vi har öppet.", minutes_ago=10)
+        self.post(self.adam, "conversation_assign", conversation, {"assignee": self.alice.pk})
+        update = client.get(url, marks)
+        self.assertEqual(update.status_code, 200)
+        self.assertEqual((update.context["new_messages"], update.context["new_events"]), (1, 1))
+        self.assertContains(update, "1 new message in the conversation.")
+        self.assertContains(update, "1 change by a colleague or the system.")
+        for part in ("conversation-facts", "conversation-messages", "conversation-history"):
+            self.assertContains(update, f'id="{part}" hx-swap-oob="true"')
+        self.assertContains(update, "Ja, vi har öppet.")
+        self.assertContains(update, "Alice</dd>")
+        # The next poll asks from what is shown now; seeing the messages again is logged.
+        after = update.context["timeline"]
+        self.assertEqual(
+            client.get(url, {"items": after.last_link_id, "events": after.last_event_id}).status_code,
+            204,
+        )
+        self.assertEqual(
+            AuditEvent.objects.filter(summary__icontains="viewed").count(), views_logged + 1
+        )
+        # Moved out of the reader's units: said once, and the polling stops.
+        vera = self.client_for(self.vera)
+        self.post(self.adam, "conversation_move", conversation, {"unit": self.unit_b.pk})
+        gone = vera.get(url, marks)
+        self.assertContains(gone, "moved out of your units")
+        self.assertNotContains(gone, "hx-get")
+        # Someone who never could see it learns nothing more.
+        self.assertNotContains(self.client_for(self.oscar).get(url, marks), "Ja, vi har")
 
     def test_the_poll_answers_only_for_the_persons_units(self) -> None:
         self.converse("Parken", account=self.account_b, minutes_ago=1)

@@ -76,3 +76,26 @@ document.addEventListener("htmx:afterSwap", (event) => {
     if (box) box.focus();
   }
 });
+
+// The inbox list refreshed in place ("show" after the new-messages poll): the link that was
+// pressed is gone with the old list, so focus moves to the newest conversation (or to the
+// refreshed list when it is empty) instead of falling back to the top of the page.
+(() => {
+  let refreshing = false;
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-show-news]")) refreshing = true;
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!refreshing) return;
+    const live = document.getElementById("inbox-live");
+    if (!live) return;
+    refreshing = false;
+    const first = live.querySelector("[data-shortcut-row]");
+    if (first) {
+      first.focus();
+    } else {
+      live.setAttribute("tabindex", "-1");
+      live.focus();
+    }
+  });
+})();

@@ -1,0 +1,147 @@
+"""The inbox keeps up without a reload: new messages on the list and in an open conversation.
+
+alice (kultur's manager) has her inbox open in Swedish when a new question is harvested: the
+poll says so in the live region, "show" (pressed with the keyboard) refreshes the tabs and the
+list in place and puts her on the newest conversation. With a conversation open and a reply
+half typed, a colleague's answer found by the harvest appears in the messages, and the text
+in the reply box stays. The poll runs every 20–30 s; the test fires it at once with the
+`narvaro:poll` event the pollers also listen to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from narvaro.archive.services import capture_batch
+from narvaro.inbox.derive import conversations_derive
+from narvaro.inbox.models import Conversation
+from tests.browser import inbox_support
+from tests.browser.support import (
+    Cast,
+    assert_focus_visible,
+    axe_violations,
+    focused,
+    format_violations,
+    new_context,
+    set_language,
+    sign_in,
+    tab_to,
+)
+
+
+@pytest.fixture
+def page(chromium: Browser, server_url: str) -> Iterator[Page]:
+    context = new_context(chromium, server_url)
+    set_language(context, server_url, "sv")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def poll_now(page: Page, poller: str) -> None:
+    page.evaluate("(s) => htmx.trigger(document.querySelector(s), 'narvaro:poll')", poller)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_new_conversations_are_shown_in_place(page: Page, cast: Cast) -> None:
+    newest, _late, _answered = inbox_support.home_conversations(cast, "manager")
+    sign_in(page, "alice")
+    page.goto("/inbox/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    rows_before = page.locator("[data-shortcut-row]").count()
+    badge_before = page.locator("#inbox-tabs a[aria-current] .ds-badge").inner_text()
+
+    account = cast.home_account("manager")
+    capture_batch(
+        account=account,
+        captures=[
+            inbox_support._capture(f"live-{account.pk}", "Hej! Är simhallen öppen på juldagen?", 0)
+        ],
+        source="browser",
+    )
+    conversations_derive()
+    fresh = Conversation.objects.get(root_item__remote_id=f"live-{account.pk}")
+
+    poll_now(page, "#news-poll")
+    link = page.locator("#news [data-show-news]")
+    link.wait_for()
+    assert "1 konversation har ett nytt meddelande" in page.locator("#news").inner_text()
+    url_before = page.url
+
+    # Reached and pressed with the keyboard; the page is not reloaded.
+    page.evaluate("() => { window.notReloaded = true; }")
+    tab_to(page, "#news [data-show-news]")
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('[data-shortcut-row]').length === n", arg=rows_before + 1
+    )
+    assert page.evaluate("() => window.notReloaded === true")
+    assert page.url == url_before
+    # Focus is on the newest conversation (the new one), and the live region says it is done.
+    page.wait_for_function(
+        "(pk) => (document.activeElement.getAttribute('href') || '').includes(`/inbox/${pk}/`)",
+        arg=fresh.pk,
+    )
+    assert "Listan är uppdaterad" in page.locator("#news").inner_text()
+    badge_after = page.locator("#inbox-tabs a[aria-current] .ds-badge").inner_text()
+    assert int(badge_after) == int(badge_before) + 1
+    assert page.locator(f"a[href*='/inbox/{newest}/']").count() == 1
+    violations = axe_violations(page)
+    assert not violations, format_violations(violations)
+
+    # The next poll counts from the refresh: nothing new, nothing announced.
+    poll_now(page, "#news-poll")
+    page.wait_for_timeout(500)
+    assert page.locator("#news [data-show-news]").count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_an_open_conversation_shows_a_colleagues_answer_and_keeps_the_draft(
+    page: Page, cast: Cast
+) -> None:
+    newest, _late, _answered = inbox_support.home_conversations(cast, "manager")
+    inbox_support.connected_conversation(cast, "manager")  # so the reply box is offered
+    sign_in(page, "alice")
+    page.goto(f"/inbox/{newest}/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.keyboard.press("r")
+    assert focused(page)["id"] == "id_text"
+    page.keyboard.type("Hej Anna, vi har öppet")
+
+    conversation = Conversation.objects.select_related("account", "root_item").get(pk=newest)
+    capture_batch(
+        account=conversation.account,
+        captures=[
+            inbox_support._capture(
+                f"colleague-{newest}",
+                "Hej! Lördagar 10–14.",
+                0,
+                kind="reply",
+                direction="drawn_up",
+                author_handle=conversation.account.handle,
+                author_name="Kultur",
+                parent_remote_id=conversation.root_item.remote_id,
+            )
+        ],
+        source="browser",
+    )
+    conversations_derive()
+
+    poll_now(page, "#conversation-poll")
+    page.wait_for_function(
+        "() => document.getElementById('conversation-messages').textContent"
+        ".includes('Lördagar 10–14')"
+    )
+    assert "1 nytt meddelande i konversationen" in page.locator("#conversation-news").inner_text()
+    # What was typed, and where the cursor was, are kept.
+    assert page.input_value("#id_text") == "Hej Anna, vi har öppet"
+    assert focused(page)["id"] == "id_text"
+    assert "Besvarad" in page.locator("#conversation-facts").inner_text()
+    violations = axe_violations(page)
+    assert not violations, format_violations(violations)
