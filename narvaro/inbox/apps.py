@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,6 +15,12 @@ class InboxConfig(AppConfig):
         from narvaro.inbox import receivers
 
         items_captured.connect(receivers.derive_after_capture, dispatch_uid="inbox-derive")
+        if apps.is_installed("narvaro.radar"):
+            from narvaro.radar.signals import categories_revised
+
+            categories_revised.connect(
+                receivers.follow_revised_categories, dispatch_uid="inbox-category-follow"
+            )
         # The catch-up: whatever a missed signal left behind is derived within a minute.
         register_periodic(
             "inbox-derive", "narvaro.inbox.tasks.inbox_derive", dt.timedelta(minutes=1)

@@ -254,6 +254,22 @@ class ReplyTarget:
     connection: Connection | None
 
 
+def conversations_category_follow(changes: dict[int, tuple[str, str]]) -> int:
+    """The classifier changed its reading of items (a new model): the conversations those
+    items opened take the new category, if they still have the one it replaces. A category a
+    person set is a label the classifier keeps, so it never arrives here. One query per kind
+    of change (at most twelve)."""
+    by_change: dict[tuple[str, str], list[int]] = {}
+    for item_id, change in changes.items():
+        by_change.setdefault(change, []).append(item_id)
+    updated = 0
+    for (old, new), item_ids in by_change.items():
+        updated += Conversation.objects.filter(root_item_id__in=item_ids, category=old).update(
+            category=new
+        )
+    return updated
+
+
 def reply_target(conversation: Conversation) -> ReplyTarget:
     entry = (
         ConversationItem.objects.filter(

@@ -144,6 +144,8 @@ class ModelVersion(models.Model):
     confusion = models.JSONField(_("confusion matrices"), default=dict, blank=True)
     class_counts = models.JSONField(_("labels per category"), default=dict, blank=True)
     active = models.BooleanField(_("in use"), default=False)
+    # How many items changed category when this model came into use (items_reclassify).
+    reclassified = models.PositiveIntegerField(_("items reclassified"), null=True, blank=True)
     model_bytes = models.BinaryField(_("fitted model"), null=True, blank=True, editable=False)
     # HMAC-SHA256 of `model_bytes` keyed by the SECRET_KEY, checked before unpickling.
     signature = models.CharField(_("signature of the fitted model"), max_length=64, blank=True)

@@ -38,6 +38,7 @@ from narvaro.organisation.selectors import unit_access
 from narvaro.radar import learning, spikes
 from narvaro.radar.models import Alert, Category, Classification, Label, ModelVersion
 from narvaro.radar.sensitive import IDENTITY_FLAGS, item_flags_of
+from narvaro.radar.signals import categories_revised
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,96 @@ def items_classify(item_ids: list[int]) -> dict[int, str]:
                 Classification.objects.filter(item_id__in=todo).values_list("item_id", "category")
             )
     return {item_id: known[item_id] for item_id in item_ids if item_id in known}
+
+
+RECLASSIFY_CHUNK = 2000
+
+
+def items_reclassify(*, since: dt.datetime | None = None) -> int:
+    """Read again, with the classifier now in use, what the machine classified since `since`.
+
+    When a model comes into use (it beat the rules on held-out labels), the items the rules or
+    an older model classified in the last NARVARO_RADAR_RECLASSIFY_DAYS days get its reading,
+    so the inbox, the radar's critique share and the classifier page speak with one voice.
+    A category a person set is never touched, also when set while this runs. Returns how many
+    items changed category; `signals.categories_revised` tells the inbox which.
+    """
+    if since is None:
+        since = timezone.now() - dt.timedelta(days=settings.NARVARO_RADAR_RECLASSIFY_DAYS)
+    version_id, model = _active_model()
+    machine = Classification.objects.filter(at__gte=since).exclude(
+        source=Classification.Source.STAFF
+    )
+    changed = 0
+    after = 0
+    while True:
+        rows = list(
+            machine.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "item_id", "category", "source", "model_version_id")[
+                :RECLASSIFY_CHUNK
+            ]
+        )
+        if not rows:
+            return changed
+        after = rows[-1][0]
+        texts = dict(_latest_versions([row[1] for row in rows]).values_list("pk", "latest_text"))
+        readings = learning.read([texts.get(row[1]) or "" for row in rows], model)
+        now = timezone.now()
+        revised: dict[int, Classification] = {}
+        changes: dict[int, tuple[str, str]] = {}
+        for (pk, item_id, category, source, model_version_id), reading in zip(
+            rows, readings, strict=True
+        ):
+            new_version = version_id if reading.source == "model" else None
+            if (reading.category, reading.source, new_version) == (
+                category,
+                source,
+                model_version_id,
+            ):
+                continue
+            revised[pk] = Classification(
+                pk=pk,
+                category=reading.category,
+                source=reading.source,
+                model_version_id=new_version,
+                explanation={"rule": reading.rule, "words": list(reading.words)},
+                confidence=reading.confidence,
+                classified_at=now,
+            )
+            if reading.category != category:
+                changes[item_id] = (category, reading.category)
+        if not revised:
+            continue
+        with transaction.atomic():
+            # Rows a person labelled since they were read keep the person's category.
+            labelled = set(
+                Classification.objects.select_for_update()
+                .filter(pk__in=revised, source=Classification.Source.STAFF)
+                .values_list("pk", flat=True)
+            )
+            for pk in labelled:
+                item_id = next(r[1] for r in rows if r[0] == pk)
+                changes.pop(item_id, None)
+                del revised[pk]
+            Classification.objects.bulk_update(
+                list(revised.values()),
+                [
+                    "category",
+                    "source",
+                    "model_version",
+                    "explanation",
+                    "confidence",
+                    "classified_at",
+                ],
+            )
+            if changes:
+                transaction.on_commit(
+                    lambda changes=changes: categories_revised.send(  # type: ignore[misc]
+                        sender=Classification, changes=changes
+                    )
+                )
+        changed += len(changes)
 
 
 def item_category_set(
@@ -293,6 +384,9 @@ def model_train(*, force: bool = False) -> ModelVersion | None:
         except IntegrityError:  # another training activated its model at the same moment
             version.active = False
             version.save()
+    if version.active:
+        version.reclassified = items_reclassify()
+        version.save(update_fields=["reclassified"])
     return version
 
 

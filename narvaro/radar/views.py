@@ -6,6 +6,7 @@ classifier page (organisation-wide figures, no personal data) for anyone who wat
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -92,6 +93,7 @@ def classifier(request: AuthedRequest) -> HttpResponse:
         "overview": selectors.classifier_overview(),
         "recent": selectors.recent_items_for_user(request.user),
         "may_train": _may_train(request),
+        "reclassify_days": settings.NARVARO_RADAR_RECLASSIFY_DAYS,
     }
     return render(request, "radar/classifier.html", context)
 

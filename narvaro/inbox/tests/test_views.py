@@ -1055,7 +1055,9 @@ class AuditAndNewsTests(InboxTestCase):
         # The next poll asks from what is shown now; seeing the messages again is logged.
         after = update.context["timeline"]
         self.assertEqual(
-            client.get(url, {"items": after.last_link_id, "events": after.last_event_id}).status_code,
+            client.get(
+                url, {"items": after.last_link_id, "events": after.last_event_id}
+            ).status_code,
             204,
         )
         self.assertEqual(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from narvaro.archive.models import Item
 from narvaro.archive.services import capture_batch
@@ -66,6 +67,70 @@ class LearningTests(NarvaroTestCase):
         page = self.client_for(self.alice).get(reverse("radar:item_explain", args=[new]))
         self.assertContains(page, "Features that weighed most")
         self.assertContains(page, "<code>utan</code>", html=False)
+
+    def test_a_model_coming_into_use_reads_again_what_the_machine_classified(self) -> None:
+        # An inbox conversation opened by one of the items, and items only the rules read.
+        from narvaro.inbox.derive import conversations_derive
+        from narvaro.inbox.models import Conversation
+
+        now = timezone.now()
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture("later-1", "Fjärde veckan utan sophämtning på Skolgatan", created_at=now),
+                a_capture(
+                    "later-2", "Sophämtningen har uteblivit igen på Skolgatan", created_at=now
+                ),
+            ],
+            source="test",
+        )
+        later = list(
+            Item.objects.filter(remote_id__startswith="later-").values_list("pk", flat=True)
+        )
+        services.items_classify(later)
+        conversations_derive()
+        # The staff label everything but the two later items; labels are kept as they are.
+        self.correct_all()
+        before = dict(
+            Classification.objects.filter(item_id__in=later).values_list("item_id", "category")
+        )
+        self.assertTrue(
+            all(
+                source == "rules"
+                for source in Classification.objects.filter(item_id__in=later).values_list(
+                    "source", flat=True
+                )
+            )
+        )
+        old = Classification.objects.filter(source="rules", item_id__in=later)
+        self.assertEqual(old.count(), 2)
+
+        with self.captureOnCommitCallbacks(execute=True):  # the signal is sent after commit
+            version = services.model_train()
+        assert version is not None and version.active
+
+        # The later items now carry the model's reading; the staff's labels stay the staff's.
+        after = Classification.objects.filter(item_id__in=later)
+        self.assertEqual({c.source for c in after}, {"model"})
+        self.assertEqual({c.model_version_id for c in after}, {version.pk})
+        self.assertEqual({c.category for c in after}, {"critique"})
+        changed = sum(1 for c in after if before[c.item_id] != c.category)
+        self.assertEqual(version.reclassified, changed)
+        self.assertGreater(changed, 0)
+        self.assertEqual(
+            Classification.objects.filter(item_id__in=self.ids).exclude(source="staff").count(),
+            0,
+        )
+        for item_id, (_, category) in zip(self.ids, self.corpus, strict=True):
+            self.assertEqual(Classification.objects.get(item_id=item_id).category, category)
+        # The conversations the later items opened follow the model's reading.
+        for conversation in Conversation.objects.filter(root_item_id__in=later):
+            self.assertEqual(conversation.category, "critique")
+        # The classifier page says how many were read again and changed.
+        page = self.client_for(self.alice).get(reverse("radar:classifier"))
+        self.assertContains(page, "the model read again what the machine had classified")
+        # Reading again with the same model changes nothing more.
+        self.assertEqual(services.items_reclassify(), 0)
 
     def test_no_new_labels_no_new_training(self) -> None:
         self.correct_all()
