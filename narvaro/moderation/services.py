@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -322,12 +323,17 @@ def _run(
             connector=connector,
         )
     comment = f"{Reason(reason).label}: {reason_text}"[:1000]
+    # A connector may answer a report with a REPORTED event of its own (Mastodon does). Here the
+    # decision appends the item's one REPORTED event, with the reason (ACTION_EVENTS), so the
+    # platform's is left out; its report id is kept in that event (`platform_remote_id`).
     return platform.action_perform(
         actor=actor,
         connection=connection,
         action="report",
         target=author,
-        run=lambda c: c.report(author, remote_ids=(item.remote_id,), comment=comment),
+        run=lambda c: replace(
+            c.report(author, remote_ids=(item.remote_id,), comment=comment), events=()
+        ),
         request={"remote_ids": [item.remote_id], "comment": comment},
         connector=connector,
     )
@@ -463,6 +469,7 @@ def moderation_act(
 def _event_details(record: ModerationAction) -> dict[str, Any]:
     """What the archive keeps about the decision, in its chained event (R16, R17)."""
     version = record.policy_version
+    outcome = record.platform_action
     return {
         "moderation_action": record.pk,
         "action": record.action,
@@ -478,6 +485,7 @@ def _event_details(record: ModerationAction) -> dict[str, Any]:
         else None,
         "by_hand": record.status == ModerationAction.Status.BY_HAND,
         "platform_action": record.platform_action_id,
+        "platform_remote_id": outcome.remote_id if outcome is not None else "",
         "rendering_sha256": record.rendering_sha256,
         "restricted": record.restricted,
     }

@@ -128,6 +128,9 @@ def test_report_to_the_platform_keeps_the_item_with_the_event(mastodon: Mastodon
     assert event is not None and event.type == "reported"
     assert event.details["reason"] == "threat"
     assert event.details["platform_action"] == record.platform_action.pk
+    # The report leaves one event in the item's chain, and the platform's report id is in it.
+    assert list(ItemEvent.objects.filter(item=world["item"]).order_by("seq")) == [event]
+    assert event.details["platform_remote_id"] == record.platform_action.remote_id
     assert Item.objects.filter(pk=world["item"].pk).exists()
     # A threat opens an escalation for the unit's managers.
     assert record.escalation.status == "open"
