@@ -149,6 +149,7 @@ class ItemEvent(ChainedEntry):
         UNHIDDEN = "unhidden", _("Shown again")
         REMOVED = "removed", _("Removed by moderation")
         REPORTED = "reported", _("Reported to the platform")
+        BLOCKED = "blocked", _("Author blocked")
         FLAGGED_CASE = "case", _("Registered as a case (ärende)")
         FLAGGED_SECRET = "secret", _("Flagged secret (sekretess)")
         SECRET_LIFTED = "secret_lifted", _("Secrecy flag lifted")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -87,6 +88,15 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("NARVARO_DEBUG", False)
 ALLOWED_HOSTS = env.list("NARVARO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("NARVARO_CSRF_TRUSTED_ORIGINS", default=[])
+# The address people open Narvaro at, for links in e-mails (a mail has no request to take the
+# host from; see narvaro.lib.links). Scheme and host only; the default is `narvaro serve`'s.
+NARVARO_BASE_URL = env.str("NARVARO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_base = urlsplit(NARVARO_BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.hostname or any(_base[2:]):
+    raise ImproperlyConfigured(
+        f"NARVARO_BASE_URL={NARVARO_BASE_URL!r} must be an http:// or https:// address "
+        "with no path, e.g. https://narvaro.example.se"
+    )
 ORGANISATION_NAME = env.str("NARVARO_ORGANISATION_NAME", default="")
 
 INSTALLED_APPS = [

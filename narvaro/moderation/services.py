@@ -11,8 +11,8 @@
    child sexual abuse material the rendering is a metadata sheet without text or media (R19);
 3. the platform action runs through `narvaro.channels.actions` (recorded there as a
    `PlatformAction`, sent or failed); a failure is recorded as failed, never as done;
-4. a done action is appended to the item's history in the archive (HIDDEN, REMOVED or
-   REPORTED, with the reason and the policy version), the item stays in the archive; the
+4. a done action is appended to the item's history in the archive (HIDDEN, REMOVED, REPORTED
+   or BLOCKED, with the reason and the policy version), the item stays in the archive; the
    queue entry is marked moderated, the decision is audit-logged, an escalation is opened for
    crimes (R20) and the optional notice is sent to the author (R21).
 """
@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -62,11 +63,13 @@ from narvaro.moderation.selectors import people_with, thread_items
 from narvaro.organisation.roles import Capability
 
 FEED_CONSUMER = "moderation"
-# Archive events a done action appends; a block concerns the author, not the item.
+# The archive event a done action appends to the item's chain. A block concerns the author, but
+# it is recorded on the item it was decided on, so the item's record shows it was the cause.
 ACTION_EVENTS = {
     Action.HIDE: ItemEvent.Type.HIDDEN,
     Action.DELETE: ItemEvent.Type.REMOVED,
     Action.REPORT: ItemEvent.Type.REPORTED,
+    Action.BLOCK: ItemEvent.Type.BLOCKED,
 }
 OVERDUE_AFTER = dt.timedelta(hours=24)
 ESCALATE_AFTER = dt.timedelta(days=7)
@@ -322,12 +325,17 @@ def _run(
             connector=connector,
         )
     comment = f"{Reason(reason).label}: {reason_text}"[:1000]
+    # A connector may answer a report with a REPORTED event of its own (Mastodon does). Here the
+    # decision appends the item's one REPORTED event, with the reason (ACTION_EVENTS), so the
+    # platform's is left out; its report id is kept in that event (`platform_remote_id`).
     return platform.action_perform(
         actor=actor,
         connection=connection,
         action="report",
         target=author,
-        run=lambda c: c.report(author, remote_ids=(item.remote_id,), comment=comment),
+        run=lambda c: replace(
+            c.report(author, remote_ids=(item.remote_id,), comment=comment), events=()
+        ),
         request={"remote_ids": [item.remote_id], "comment": comment},
         connector=connector,
     )
@@ -415,15 +423,13 @@ def moderation_act(
             record.error = outcome.error
     with transaction.atomic():
         if record.status != ModerationAction.Status.FAILED:
-            event_type = ACTION_EVENTS.get(Action(action))
-            if event_type is not None:
-                record.item_event = item_event_record(
-                    item=item,
-                    type=event_type,
-                    details=_event_details(record),
-                    actor=actor,
-                    source="moderation",
-                )
+            record.item_event = item_event_record(
+                item=item,
+                type=ACTION_EVENTS[Action(action)],
+                details=_event_details(record),
+                actor=actor,
+                source="moderation",
+            )
             entry = queue_entry_for(item)
             QueueEntry.objects.filter(pk=entry.pk).update(
                 reviewed_at=record.created_at,
@@ -463,6 +469,7 @@ def moderation_act(
 def _event_details(record: ModerationAction) -> dict[str, Any]:
     """What the archive keeps about the decision, in its chained event (R16, R17)."""
     version = record.policy_version
+    outcome = record.platform_action
     return {
         "moderation_action": record.pk,
         "action": record.action,
@@ -478,8 +485,14 @@ def _event_details(record: ModerationAction) -> dict[str, Any]:
         else None,
         "by_hand": record.status == ModerationAction.Status.BY_HAND,
         "platform_action": record.platform_action_id,
+        "platform_remote_id": outcome.remote_id if outcome is not None else "",
         "rendering_sha256": record.rendering_sha256,
         "restricted": record.restricted,
+        **(
+            {"block_until": record.block_until.isoformat() if record.block_until else None}
+            if record.action == Action.BLOCK
+            else {}
+        ),
     }
 
 

@@ -71,6 +71,7 @@ EVENT_TYPES = {
     "unhidden": "moderation",
     "removed": "moderation",
     "reported": "moderation",
+    "blocked": "moderation",
     "case": "registration",
     "secret": "registration",
     "secret_lifted": "registration",

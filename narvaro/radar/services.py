@@ -32,6 +32,7 @@ from narvaro.core.audit_summaries import (
 )
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.lib.links import absolute_url
 from narvaro.organisation.models import Membership, Unit
 from narvaro.organisation.roles import Capability
 from narvaro.organisation.selectors import unit_access
@@ -439,8 +440,8 @@ def _alert_mail(alert: Alert) -> list[str]:
                 "",
                 *[f"- {reason}" for reason in reasons],
                 "",
-                _("The items and the acknowledgement are on the alert's page in Narvaro: %(path)s")
-                % {"path": reverse("radar:alert_detail", args=[alert.pk])},
+                _("The items and the acknowledgement are on the alert's page in Narvaro: %(url)s")
+                % {"url": absolute_url(reverse("radar:alert_detail", args=[alert.pk]))},
             ]
         )
     send_mail(subject, body, None, recipients, fail_silently=True)

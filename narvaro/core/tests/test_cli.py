@@ -93,6 +93,11 @@ class CliTests(SimpleTestCase):
                 "NARVARO_SECURE_COOKIES='flase' is not a valid bool (use true or false)",
             ),
             "NARVARO_PROXY_COUNT": ("-1", "NARVARO_PROXY_COUNT must be 0 or more"),
+            "NARVARO_BASE_URL": (
+                "narvaro.example.se",
+                "NARVARO_BASE_URL='narvaro.example.se' must be an http:// or https:// address "
+                "with no path, e.g. https://narvaro.example.se",
+            ),
         }
         for name, (value, message) in cases.items():
             with self.subTest(name=name):

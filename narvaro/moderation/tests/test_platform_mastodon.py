@@ -103,8 +103,14 @@ def test_block_with_a_notice_to_the_author(mastodon: MastodonServer) -> None:
     alice = mastodon.client("alice_token")
     relationship = alice.account_relationships(world["bob"].me()["id"])[0]
     assert relationship["blocking"] is True
-    # A block concerns the author: no event on the item, which is reviewed.
-    assert record.item_event is None
+    # A block concerns the author, and the item it was decided on keeps one BLOCKED event.
+    event = record.item_event
+    assert event is not None and event.type == "blocked"
+    assert event.details["reason"] == "insulting_data"
+    assert event.details["platform_action"] == record.platform_action_id
+    assert list(ItemEvent.objects.filter(item=world["item"]).values_list("type", flat=True)) == [
+        "blocked"
+    ]
     assert QueueEntry.objects.get(item=world["item"]).outcome == "moderated"
     # The notice went out as a direct reply and was captured as drawn up.
     assert record.notice_action is not None
@@ -128,6 +134,9 @@ def test_report_to_the_platform_keeps_the_item_with_the_event(mastodon: Mastodon
     assert event is not None and event.type == "reported"
     assert event.details["reason"] == "threat"
     assert event.details["platform_action"] == record.platform_action.pk
+    # The report leaves one event in the item's chain, and the platform's report id is in it.
+    assert list(ItemEvent.objects.filter(item=world["item"]).order_by("seq")) == [event]
+    assert event.details["platform_remote_id"] == record.platform_action.remote_id
     assert Item.objects.filter(pk=world["item"].pk).exists()
     # A threat opens an escalation for the unit's managers.
     assert record.escalation.status == "open"

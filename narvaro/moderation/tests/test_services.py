@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.urls import reverse
 
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemEvent
@@ -155,7 +156,7 @@ class HideByHandTests(ModerationTestCase):
         self.assertEqual(audit.changes["reason"], [None, "spam"])
         self.assertEqual(audit.actor, self.max)
 
-    def test_a_block_has_no_item_event_but_is_logged_with_its_expiry(self) -> None:
+    def test_a_block_leaves_one_blocked_event_on_the_item_with_its_reason(self) -> None:
         import datetime as dt
 
         item = self.inbound()
@@ -169,9 +170,33 @@ class HideByHandTests(ModerationTestCase):
             block_until=dt.date(2027, 1, 1),
         )
         self.assertEqual(record.block_until, dt.date(2027, 1, 1))
-        self.assertIsNone(record.item_event)
-        self.assertFalse(ItemEvent.objects.filter(item=item).exists())
+        # The block concerns the author, but the item's record shows it was the cause.
+        event = ItemEvent.objects.get(item=item)
+        self.assertEqual(event.type, ItemEvent.Type.BLOCKED)
+        self.assertEqual(record.item_event, event)
+        self.assertEqual(event.details["moderation_action"], record.pk)
+        self.assertEqual(event.details["reason"], "harassment")
+        self.assertEqual(event.details["reason_text"], "Upprepade trakasserier")
+        self.assertEqual(event.details["policy_version"]["number"], 1)
+        self.assertEqual(event.details["block_until"], "2027-01-01")
+        self.assertEqual(event.actor_name, str(self.max))
         self.assertEqual(QueueEntry.objects.get(item=item).outcome, "moderated")
+        self.assertTrue(verify_archive().intact)
+        # The archive's record page names it.
+        page = self.client_for(self.alice).get(reverse("archive:record_detail", args=[item.pk]))
+        self.assertContains(page, "Author blocked")
+
+    def test_a_hide_has_no_block_expiry_in_its_event(self) -> None:
+        item = self.inbound()
+        services.moderation_act(
+            actor=self.max,
+            item=item,
+            action="hide",
+            reason=Reason.SPAM,
+            reason_text="Reklam",
+            by_hand=True,
+        )
+        self.assertNotIn("block_until", ItemEvent.objects.get(item=item).details)
 
 
 class RestrictedTests(ModerationTestCase):

@@ -19,6 +19,7 @@ from lxml import etree
 from narvaro.archive.models import ItemEvent, ItemVersion
 from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
+from narvaro.packages.eark import EVENT_TYPES
 from narvaro.packages.models import PackageExport
 from narvaro.packages.records import RECORD_FILES, SCHEMA_DIR
 from narvaro.packages.tests.support import eark_errors, fill_archive
@@ -87,6 +88,11 @@ class EarkExportTests(ExportTestCase):
         self.assertEqual(set(types), expected)
         agents = [a.text for a in premis.iterfind(".//premis:agent/premis:agentType", ns)]
         self.assertIn("software", agents)
+
+    def test_every_archive_event_type_has_a_premis_event_type(self) -> None:
+        chain_types = {"capture", "edit"}  # the two kinds of version entry
+        self.assertEqual(set(EVENT_TYPES) - chain_types, set(ItemEvent.Type.values))
+        self.assertEqual(EVENT_TYPES["blocked"], "moderation")
 
     def test_renderings_are_a_representation_of_their_own_r30(self) -> None:
         out = self.export(

@@ -94,6 +94,7 @@ class RadarTests(NarvaroTestCase):
         self.assertFalse(Alert.objects.exists())
         self.assertEqual(mail.outbox, [])
 
+    @override_settings(NARVARO_BASE_URL="https://narvaro.example.se")
     def test_a_burst_of_critical_replies_raises_exactly_one_alert(self) -> None:
         self.history(self.account_a, TODAY, TODAY + dt.timedelta(hours=13))
         burst_start = TODAY + dt.timedelta(hours=13)
@@ -144,6 +145,8 @@ class RadarTests(NarvaroTestCase):
         self.assertEqual(mail.outbox[0].to, ["alice@example.org"])
         self.assertEqual(alert.emailed_to, ["alice@example.org"])
         self.assertIn(f"/radar/alerts/{alert.pk}/", mail.outbox[0].body)
+        # A mail client needs the whole address, not a path on the site (NARVARO_BASE_URL).
+        self.assertIn(f"https://narvaro.example.se/radar/alerts/{alert.pk}/", mail.outbox[0].body)
 
         # A second burst the next day is a new alert.
         next_day = TODAY + dt.timedelta(days=1, hours=13)
