@@ -18,7 +18,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class MediaInput:
-    """An attachment as found in the source. No `content` and no `path` means it is missing."""
+    """An attachment as found in the source. No `content` and no `path` means it is missing.
+
+    `sha256` and `size` (and `caption_sha256`, `caption_size`) describe a file known only
+    by its digest: one a package withheld (child sexual abuse material is copied nowhere),
+    restored as its record without the bytes (`packages.restore`).
+    """
 
     original_name: str
     content: bytes | None = None
@@ -26,10 +31,14 @@ class MediaInput:
     content_type: str = ""
     alt_text: str = ""
     caption: bytes | None = None
+    sha256: str = ""
+    size: int = 0
+    caption_sha256: str = ""
+    caption_size: int = 0
 
     @property
     def missing(self) -> bool:
-        return self.content is None and self.path is None
+        return self.content is None and self.path is None and not self.sha256
 
 
 @dataclass(frozen=True)

@@ -233,5 +233,7 @@ def versions_dispose(
 
 def _delete_files(names: list[str]) -> None:
     for name in names:
-        if default_storage.exists(name):
+        # An empty name is a file the archive never held (`services.NOT_HELD`): nothing to
+        # delete, and the storage would read it as its own root folder.
+        if name and default_storage.exists(name):
             default_storage.delete(name)

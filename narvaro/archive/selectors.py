@@ -172,29 +172,66 @@ def get_item_for_user(user: User, pk: int) -> Item:
 MEDIA_WITHHELD_REASONS = ("csam",)
 
 
+# What a package or printout says of a file it leaves out for that reason.
+MEDIA_WITHHELD_NOTE = "csam moderation"
+# Digests looked up per query: well under SQLite's bound-parameter limit (two per digest).
+_DIGEST_CHUNK = 500
+
+
+def _media_withheld_events() -> QuerySet[ItemEvent]:
+    return ItemEvent.objects.filter(source="moderation", details__reason__in=MEDIA_WITHHELD_REASONS)
+
+
 def media_withheld_ids(item_ids: Sequence[int]) -> set[int]:
     """The items among `item_ids` whose media must not be shown, served or copied."""
     return set(
-        ItemEvent.objects.filter(
-            item_id__in=list(item_ids),
-            source="moderation",
-            details__reason__in=MEDIA_WITHHELD_REASONS,
-        ).values_list("item_id", flat=True)
+        _media_withheld_events()
+        .filter(item_id__in=list(item_ids))
+        .values_list("item_id", flat=True)
     )
+
+
+def media_withheld_digests(digests: Iterable[str] | None = None) -> set[str]:
+    """The SHA-256 (media or caption) of the files of items whose media are withheld.
+
+    Such a file is copied nowhere (packages, printouts), also where the same bytes are
+    attached to another item. With `digests`, only those among them are answered (one query
+    per 500 digests); without, every such file of the archive (one query).
+    """
+    withheld_items = _media_withheld_events().values("item_id")
+    rows = VersionMedia.objects.filter(version__item_id__in=withheld_items)
+    if digests is None:
+        pairs = list(rows.values_list("media__sha256", "caption__sha256"))
+        return {sha for pair in pairs for sha in pair if sha}
+    wanted_set = set(digests)
+    wanted = sorted(wanted_set)
+    found: set[str] = set()
+    for start in range(0, len(wanted), _DIGEST_CHUNK):
+        chunk = wanted[start : start + _DIGEST_CHUNK]
+        for pair in rows.filter(
+            Q(media__sha256__in=chunk) | Q(caption__sha256__in=chunk)
+        ).values_list("media__sha256", "caption__sha256"):
+            found.update(sha for sha in pair if sha in wanted_set)
+    return found
 
 
 def get_attachment_for_user(user: User, pk: int, number: int, position: int) -> VersionMedia:
     """Attachment `position` of version `number` of item `pk`, if `user` may see the item (404).
 
     Only stored files are served; a missing attachment answers 404 too, and so does the media
-    of an item moderated as child sexual abuse material, for everyone.
+    of an item moderated as child sexual abuse material, for everyone, and a file the archive
+    knows only by its digest (restored from a package that withheld it).
     """
     item = get_item_for_user(user, pk)
     if media_withheld_ids([item.pk]):
         raise Http404
     try:
         return VersionMedia.objects.select_related("media", "version__item__account").get(
-            version__item=item, version__number=number, position=position, media__isnull=False
+            ~Q(media__storage_name=""),
+            version__item=item,
+            version__number=number,
+            position=position,
+            media__isnull=False,
         )
     except VersionMedia.DoesNotExist as exc:
         raise Http404 from exc

@@ -86,6 +86,11 @@ class _StoredMedia:
     storage_name: str
 
 
+# The storage name of a file the archive knows only by its digest (`MediaInput.sha256`): it
+# holds no bytes of it, so nothing is read, served, checked or deleted under this name.
+NOT_HELD = ""
+
+
 def media_storage_name(sha256: str) -> str:
     return f"{MEDIA_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
@@ -121,6 +126,8 @@ def _store_media(media: MediaInput) -> _StoredMedia | None:
     if media.missing:
         return None
     content_type = media.content_type or mimetypes.guess_type(media.original_name)[0] or ""
+    if media.content is None and media.path is None:
+        return _StoredMedia(media.sha256, content_type, media.size, NOT_HELD)
     if media.content is not None:
         return _store_bytes(media.content, content_type)
     assert media.path is not None
@@ -145,7 +152,11 @@ def _prepared_media(
         (
             media,
             _store_media(media),
-            _store_bytes(media.caption, "text/vtt") if media.caption is not None else None,
+            _store_bytes(media.caption, "text/vtt")
+            if media.caption is not None
+            else _StoredMedia(media.caption_sha256, "text/vtt", media.caption_size, NOT_HELD)
+            if media.caption_sha256
+            else None,
         )
         for media in capture.media
     ]
@@ -417,6 +428,15 @@ def _media_rows(shas: set[str], stored: dict[str, _StoredMedia]) -> dict[str, Me
     if not shas:
         return {}
     rows = {m.sha256: m for m in MediaFile.objects.filter(sha256__in=shas)}
+    # A file known until now only by its digest, whose bytes this batch stored.
+    now_held = [
+        row
+        for sha, row in rows.items()
+        if row.storage_name == NOT_HELD and stored[sha].storage_name != NOT_HELD
+    ]
+    for row in now_held:
+        row.storage_name = stored[row.sha256].storage_name
+    MediaFile.objects.bulk_update(now_held, ["storage_name"])
     missing = [
         MediaFile(
             sha256=sha,

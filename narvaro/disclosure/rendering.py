@@ -14,7 +14,9 @@ anything masked is printed without its digests (they would let a reader test gue
 masked text), and a masked author without the author's platform id and the permalink. The
 archived rows are only read, never changed. Archived images (JPEG, PNG, GIF, WebP) are drawn
 under their version; masking a region of an image is not supported: the whole image is
-withheld instead.
+withheld instead. The files of an item moderated as child sexual abuse material (and the same
+bytes wherever attached) are never drawn or loaded: the printout lists the attachment's type
+and digest with a notice instead (R19, `archive.selectors.media_withheld_digests`).
 
 The HTML is built from a Django template (autoescaped); WeasyPrint may fetch only the
 archived media files of the items printed, by digest (every other URL is refused), so no
@@ -36,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
+from narvaro.archive.selectors import media_withheld_digests
 
 # PDF/A-3b: archival PDF that may carry attachments (the E-ARK and BagIt packages keep the
 # normalised JSON next to it, not inside it). Riksarkivet accepts PDF/A-1, -2 and -3.
@@ -89,6 +92,8 @@ class _AttachmentRow:
     alt_plain: str  # the alt text as the copy may show it (the image's alt attribute)
     name: list[Segment]
     image_masked: Segment | None  # the mask shown instead of the image, when withheld
+    # Moderated as child sexual abuse material: never drawn or loaded, only described.
+    withheld: bool = False
 
     @property
     def position(self) -> int:
@@ -96,7 +101,7 @@ class _AttachmentRow:
 
     @property
     def media(self) -> Any:
-        return None if self.image_masked else self.attachment.media
+        return None if self.image_masked or self.withheld else self.attachment.media
 
     @property
     def missing(self) -> bool:
@@ -244,9 +249,22 @@ def _when(item: Item) -> tuple[dt.datetime, int]:
     return (item.created_at or item.first_seen_at, item.pk)
 
 
+def _withheld_digests(items: list[Item]) -> set[str]:
+    """The files of `items` that are never drawn (see the module docstring)."""
+    return media_withheld_digests(
+        media.sha256
+        for item in items
+        for version in item.versions.all()
+        for attachment in version.attachments.all()
+        for media in (attachment.media, attachment.caption)
+        if media is not None
+    )
+
+
 def _threads(items: list[Item], masks: Masks) -> list[_Thread]:
     """Items grouped by platform thread, threads and items in time order, numbered 1.."""
     threads: dict[str, _Thread] = {}
+    withheld = _withheld_digests(items)
     usernames = masked_usernames(items, masks)
     for item in sorted(items, key=_when):
         key = f"{item.platform}:{item.thread_remote_id or item.remote_id}"
@@ -264,7 +282,7 @@ def _threads(items: list[Item], masks: Masks) -> list[_Thread]:
                 item,
                 0,
                 None,
-                _versions(item, masks),
+                _versions(item, masks, withheld),
                 list(item.events.all()),
                 author_name=author_name,
                 author_handle=author_handle,
@@ -292,7 +310,9 @@ def _threads(items: list[Item], masks: Masks) -> list[_Thread]:
     return list(threads.values())
 
 
-def _attachment_row(masks: Masks, version: ItemVersion, attachment: VersionMedia) -> _AttachmentRow:
+def _attachment_row(
+    masks: Masks, version: ItemVersion, attachment: VersionMedia, withheld: set[str]
+) -> _AttachmentRow:
     position = attachment.position
     alt = masked_segments(masks, ("alt_text", version.pk, position), attachment.alt_text)
     return _AttachmentRow(
@@ -301,6 +321,10 @@ def _attachment_row(masks: Masks, version: ItemVersion, attachment: VersionMedia
         alt_plain=segments_plain(alt),
         name=masked_segments(masks, ("file_name", version.pk, position), attachment.original_name),
         image_masked=_image_mask(masks, ("image", version.pk, position)),
+        withheld=any(
+            media is not None and media.sha256 in withheld
+            for media in (attachment.media, attachment.caption)
+        ),
     )
 
 
@@ -312,7 +336,7 @@ def version_masked(masks: Masks, version_id: int) -> bool:
     )
 
 
-def _versions(item: Item, masks: Masks) -> list[_VersionRow]:
+def _versions(item: Item, masks: Masks, withheld: set[str]) -> list[_VersionRow]:
     rows: list[_VersionRow] = []
     masked_versions = {
         owner
@@ -324,7 +348,7 @@ def _versions(item: Item, masks: Masks) -> list[_VersionRow]:
         try:
             segments = masked_segments(masks, text_key(version.pk), text or "")
             attachments = [
-                _attachment_row(masks, version, attachment)
+                _attachment_row(masks, version, attachment, withheld)
                 for attachment in version.attachments.all()
             ]
         except ValueError as exc:

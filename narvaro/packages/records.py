@@ -4,6 +4,9 @@
 in chunks, as `narvaro verify` does), so memory stays flat however large the archive is.
 Every field of every item, version and event is written; each version's raw payload is also
 written verbatim to its own file, and each media file is copied once, named by its SHA-256.
+The files of an item moderated as child sexual abuse material are never copied (R19): their
+attachments and media.jsonl lines keep the digest, type and size, with no file and a
+`withheld` note (`archive.selectors.media_withheld_digests`).
 While walking, the chain and the digests are recomputed, so every package carries a
 verification report of what it holds. docs/archive-format.md describes the format; the JSON
 Schemas in `narvaro/packages/schema/` define it.
@@ -32,7 +35,11 @@ from narvaro.archive.capture import (
 )
 from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_entry
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
-from narvaro.archive.selectors import chain_entries
+from narvaro.archive.selectors import (
+    MEDIA_WITHHELD_NOTE,
+    chain_entries,
+    media_withheld_digests,
+)
 from narvaro.channels.models import Account
 from narvaro.packages.models import RestoredChainEntry
 
@@ -80,6 +87,8 @@ class WriteResult:
     events: int = 0
     media: int = 0
     media_bytes: int = 0
+    # Files listed by their digest but not copied (see the module docstring).
+    media_withheld: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
     heads: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Chain entries of the written items, in chain order, for the PREMIS event log.
@@ -97,6 +106,7 @@ class WriteResult:
             "events": self.events,
             "media": self.media,
             "media_bytes": self.media_bytes,
+            "media_withheld": self.media_withheld,
             "intact": self.intact,
             "problems": self.problems,
         }
@@ -215,6 +225,9 @@ class _Writer:
         self.progress = progress
         self.result = WriteResult()
         self.media_written: set[str] = set()
+        # One query for the whole package: withheld files are few, and a file is withheld
+        # wherever its bytes are attached, whichever account or item comes first.
+        self.withheld = media_withheld_digests()
         self.restored: dict[int, RestoredChainEntry] = {}
         (root / "records").mkdir(parents=True, exist_ok=True)
         (root / "media").mkdir(exist_ok=True)
@@ -232,7 +245,11 @@ class _Writer:
         self.entry_log.close()
 
     def media(self, row: MediaFile | None) -> str | None:
+        """The file's path in the package, copied the first time; None when not copied."""
         if row is None:
+            return None
+        if row.sha256 in self.withheld:
+            self._withheld(row)
             return None
         name = f"media/{row.sha256[:2]}/{row.sha256}"
         if row.sha256 in self.media_written:
@@ -255,6 +272,41 @@ class _Writer:
             },
         )
         return name
+
+    def _withheld(self, row: MediaFile) -> None:
+        """List a withheld file once in media.jsonl: its digest, type and size, no file."""
+        if row.sha256 in self.media_written:
+            return
+        self.media_written.add(row.sha256)
+        self.result.media_withheld += 1
+        _dump(
+            self.files["media.jsonl"],
+            {
+                "sha256": row.sha256,
+                "content_type": row.content_type,
+                "size": row.size,
+                "first_seen_at": iso(row.first_seen_at),
+                "file": None,
+                "withheld": MEDIA_WITHHELD_NOTE,
+            },
+        )
+
+    def attachment(self, row: VersionMedia) -> dict[str, Any]:
+        withheld = any(
+            f is not None and f.sha256 in self.withheld for f in (row.media, row.caption)
+        )
+        return {
+            "position": row.position,
+            "media_sha256": row.media.sha256 if row.media else None,
+            "caption_sha256": row.caption.sha256 if row.caption else None,
+            "content_type": row.media.content_type if row.media else "",
+            "original_name": row.original_name,
+            "alt_text": row.alt_text,
+            "missing": row.missing,
+            "media_file": self.media(row.media),
+            "caption_file": self.media(row.caption),
+            "withheld": MEDIA_WITHHELD_NOTE if withheld else None,
+        }
 
     def problem(self, key: str, reference: str, detail: str) -> None:
         self.result.problems.append({"account": key, "reference": reference, "detail": detail})
@@ -377,20 +429,7 @@ class _Writer:
             "source": version.source,
             "disposed": disposed,
             "payload_file": payload_file,
-            "attachments": [
-                {
-                    "position": row.position,
-                    "media_sha256": row.media.sha256 if row.media else None,
-                    "caption_sha256": row.caption.sha256 if row.caption else None,
-                    "content_type": row.media.content_type if row.media else "",
-                    "original_name": row.original_name,
-                    "alt_text": row.alt_text,
-                    "missing": row.missing,
-                    "media_file": self.media(row.media),
-                    "caption_file": self.media(row.caption),
-                }
-                for row in rows
-            ],
+            "attachments": [self.attachment(row) for row in rows],
         }
         _dump(self.files["versions.jsonl"], self._original(record, version.seq))
         self._log(version, "version", key)

@@ -6,6 +6,9 @@ Like an importer (`channels/importers/base.py`), it works in two passes:
    against its JSON Schema, every content and payload digest, and recomputes each account's
    original hash chain from the records, ending at the chain head the package names. It
    raises `PackageError` naming the file and line at the first problem; nothing is written.
+   A file the package withheld (child sexual abuse material is copied nowhere, `records.py`)
+   must be listed in media.jsonl with its size; its attachment is restored with its digest
+   and no bytes (`archive.services.NOT_HELD`), so every content digest stays as it was.
 2. `restore()` replays the chain in order through `archive.services.capture_batch`, in runs
    of versions or events with the same source, so every item, version number, digest and
    sequence number comes out as it was. The capture service stamps its own `recorded_at`
@@ -85,6 +88,8 @@ class PackageRestorer:
         self.root = path
         self.accounts: list[dict[str, Any]] = []
         self.items: dict[int, dict[str, Any]] = {}
+        # media.jsonl lines of the files the package lists without copying them, by digest.
+        self.withheld: dict[str, dict[str, Any]] = {}
         self.entries = 0
 
     def close(self) -> None:
@@ -148,6 +153,13 @@ class PackageRestorer:
         except bagit.BagError as exc:
             raise PackageError(str(self.path), "bag", str(exc)) from exc
         self.accounts = [record for _, record in self._records("accounts.jsonl")]
+        for number, record in self._records("media.jsonl"):
+            if record["file"] is None:
+                if not record.get("withheld"):
+                    raise PackageError(
+                        "records/media.jsonl", f"line {number}", "file: null but not withheld"
+                    )
+                self.withheld[record["sha256"]] = record
         for number, record in self._records("items.jsonl"):
             self.items[record["id"]] = record
             where = f"line {number}"
@@ -246,9 +258,13 @@ class PackageRestorer:
         fingerprints = []
         for attachment in record["attachments"]:
             for kind in ("media", "caption"):
-                name = attachment[f"{kind}_file"]
+                name, sha = attachment[f"{kind}_file"], attachment[f"{kind}_sha256"]
                 if name and not (self.root / "data" / name).is_file():
                     raise PackageError(file, where, f"{name} is missing from the package")
+                if sha and not name and not (attachment.get("withheld") and sha in self.withheld):
+                    raise PackageError(
+                        file, where, f"{kind} {sha} is neither in the package nor withheld"
+                    )
             fingerprints.append(
                 attachment_fingerprint(
                     position=attachment["position"],
@@ -295,18 +311,27 @@ class PackageRestorer:
         item = self.items[record["item_id"]]
         media = []
         for attachment in record["attachments"]:
-            caption_file = attachment["caption_file"]
+            media_file, caption_file = attachment["media_file"], attachment["caption_file"]
+            # A withheld file comes back as its digest and size only (see the module docstring).
+            withheld = (
+                self.withheld.get(attachment["media_sha256"] or "") if not media_file else None
+            )
+            caption_withheld = (
+                self.withheld.get(attachment["caption_sha256"] or "") if not caption_file else None
+            )
             media.append(
                 MediaInput(
                     original_name=attachment["original_name"],
-                    path=self.root / "data" / attachment["media_file"]
-                    if attachment["media_file"]
-                    else None,
+                    path=self.root / "data" / media_file if media_file else None,
                     content_type=attachment["content_type"],
                     alt_text=attachment["alt_text"],
                     caption=(self.root / "data" / caption_file).read_bytes()
                     if caption_file
                     else None,
+                    sha256=withheld["sha256"] if withheld else "",
+                    size=withheld["size"] if withheld else 0,
+                    caption_sha256=caption_withheld["sha256"] if caption_withheld else "",
+                    caption_size=caption_withheld["size"] if caption_withheld else 0,
                 )
             )
         return CaptureInput(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from narvaro.archive.capture import CaptureInput, EventInput, MediaInput
@@ -45,3 +46,23 @@ def an_image(
     alt: str = "A library",
 ) -> MediaInput:
     return MediaInput(original_name=name, content=content, content_type="image/jpeg", alt_text=alt)
+
+
+# Two real PNG files, as platforms deliver them (the channels' fixtures).
+FIXTURES = Path(__file__).resolve().parents[2] / "channels" / "tests" / "fixtures"
+READING_ROOM_PNG = FIXTURES / "mastodon" / "media__reading_room.png"
+TWEET_PNG = (
+    FIXTURES
+    / "x"
+    / "archive__small"
+    / "data"
+    / "tweets_media"
+    / ("2029000000000000001-HCaaaaaaWoAAbbbb.png")
+)
+
+
+def a_png(name: str, path: Path = READING_ROOM_PNG, alt: str = "A picture") -> MediaInput:
+    """An attachment whose file is a real PNG the printout can draw."""
+    return MediaInput(
+        original_name=name, content=path.read_bytes(), content_type="image/png", alt_text=alt
+    )

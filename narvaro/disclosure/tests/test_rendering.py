@@ -3,16 +3,33 @@ and masks redacted spans in the output only (R25)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
+from django.utils import translation
+from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from narvaro.archive.capture import EventInput, MediaInput
+from narvaro.archive.events import item_event_record
 from narvaro.archive.models import Item, ItemVersion
 from narvaro.archive.services import capture_batch
-from narvaro.archive.tests.support import a_capture, a_deletion, an_image
-from narvaro.disclosure.rendering import Span, apply_spans, render_items_pdf
+from narvaro.archive.tests.support import (
+    READING_ROOM_PNG,
+    TWEET_PNG,
+    a_capture,
+    a_deletion,
+    a_png,
+    an_image,
+)
+from narvaro.disclosure.rendering import (
+    MEDIA_SCHEME,
+    Span,
+    apply_spans,
+    items_html,
+    render_items_pdf,
+)
 from narvaro.lib.testing import NarvaroTestCase
 
 POST_V1 = "Öppet hus på biblioteket.\nVälkomna!"
@@ -179,3 +196,56 @@ class RenderImagesTests(NarvaroTestCase):
                 )
             ),
         )
+
+
+class MediaWithheldRenderingTests(NarvaroTestCase):
+    """R19: child sexual abuse material is never drawn in a printout, nor loaded for it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture("x1", "Olagligt innehåll", media=(a_png("x.png", alt="bild"),)),
+                a_capture("x2", "Läsesalen", media=(a_png("lasesal.png", TWEET_PNG),)),
+                # The same bytes as x1's, attached to an item nobody moderated.
+                a_capture("x3", "Samma fil", media=(a_png("y.png"),)),
+            ],
+            source="test",
+        )
+        item_event_record(
+            item=Item.objects.get(remote_id="x1"),
+            type="hidden",
+            details={"reason": "csam", "reason_group": "bbs"},
+            actor=self.adam,
+            source="moderation",
+        )
+
+    def printout(self, *remote_ids: str) -> tuple[str, dict[str, str], bytes]:
+        items = Item.objects.filter(remote_id__in=remote_ids)
+        html, media = items_html(items=items, title="Utlämnande", language="en")
+        return html, media, render_items_pdf(items=items, title="Utlämnande", language="en")
+
+    def test_the_image_is_not_drawn_or_loaded_and_a_notice_says_why(self) -> None:
+        digest = hashlib.sha256(READING_ROOM_PNG.read_bytes()).hexdigest()
+        html, media, pdf = self.printout("x1", "x3")
+        self.assertEqual(media, {})
+        self.assertNotIn("<img", html)
+        self.assertNotIn(f"{MEDIA_SCHEME}{digest}", html)
+        self.assertEqual(sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages), 0)
+        text = pdf_text(pdf)
+        notice = "Attachment withheld (child sexual abuse material reported, not copied)"
+        self.assertEqual(text.count(notice), 2)
+        self.assertIn(digest, text.replace(" ", ""))
+        with translation.override("sv"):
+            swedish = gettext(notice)
+        self.assertNotEqual(swedish, notice)
+        printout_sv = render_items_pdf(items=Item.objects.filter(remote_id="x1"), title="x")
+        self.assertIn(swedish, pdf_text(printout_sv))
+
+    def test_an_item_not_so_moderated_keeps_its_image(self) -> None:
+        html, media, pdf = self.printout("x2")
+        self.assertEqual(list(media), [hashlib.sha256(TWEET_PNG.read_bytes()).hexdigest()])
+        self.assertIn("<img", html)
+        self.assertEqual(len(PdfReader(io.BytesIO(pdf)).pages[0].images), 1)
+        self.assertNotIn("withheld", pdf_text(pdf))

@@ -12,11 +12,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
+from pypdf import PdfReader
 
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemEvent
 from narvaro.archive.services import capture_batch
-from narvaro.archive.tests.support import a_capture, an_image
+from narvaro.archive.tests.support import (
+    READING_ROOM_PNG,
+    TWEET_PNG,
+    a_capture,
+    a_png,
+    an_image,
+)
 from narvaro.channels import services as channel_services
 from narvaro.core.models import AuditEvent
 from narvaro.moderation import services
@@ -250,6 +257,43 @@ class RestrictedTests(ModerationTestCase):
         )
         self.assertFalse(record.restricted)
         self.assertFalse(hasattr(record, "escalation"))
+
+    def test_the_evidence_of_a_thread_draws_no_media_of_an_item_moderated_as_csam(self) -> None:
+        """R19: a later rendering of the thread (another item's evidence) does not draw it."""
+        thread = {"thread_remote_id": "t1", "parent_remote_id": "t1"}
+        kept = (a_png("kept.png", TWEET_PNG),)
+        self.inbound("t1", text="Bilder från läsesalen", media=kept, thread_remote_id="t1")
+        csam = self.inbound("666", text="Olagligt innehåll", media=(a_png("x.png"),), **thread)
+        services.moderation_act(
+            actor=self.max,
+            item=csam,
+            action="hide",
+            reason=Reason.CSAM,
+            reason_text="Sexuella övergrepp på barn",
+            by_hand=True,
+        )
+        threat = self.inbound("777", text="Jag vet var du bor", **thread)
+        record = services.moderation_act(
+            actor=self.max,
+            item=threat,
+            action="hide",
+            reason=Reason.THREAT,
+            reason_text="Hot mot handläggare",
+            by_hand=True,
+        )
+        bundle = zipfile.ZipFile(
+            io.BytesIO(default_storage.open(record.escalation.bundle_name).read())
+        )
+        rendering = PdfReader(io.BytesIO(bundle.read("rendering.pdf")))
+        # Only the other item's image is drawn (pages share resources: counted by data).
+        images = {image.data for page in rendering.pages for image in page.images}
+        self.assertEqual(len(images), 1)
+        text = " ".join(" ".join(page.extract_text().split()) for page in rendering.pages)
+        self.assertIn(
+            hashlib.sha256(READING_ROOM_PNG.read_bytes()).hexdigest(), text.replace(" ", "")
+        )
+        png = READING_ROOM_PNG.read_bytes()
+        self.assertNotIn(png, b"".join(bundle.read(name) for name in bundle.namelist()))
 
 
 class EscalationTests(ModerationTestCase):
