@@ -226,7 +226,7 @@ def get_attachment_for_user(user: User, pk: int, number: int, position: int) -> 
     if media_withheld_ids([item.pk]):
         raise Http404
     try:
-        return VersionMedia.objects.select_related("media", "version__item__account").get(
+        attachment = VersionMedia.objects.select_related("media", "version__item__account").get(
             ~Q(media__storage_name=""),
             version__item=item,
             version__number=number,
@@ -235,6 +235,11 @@ def get_attachment_for_user(user: User, pk: int, number: int, position: int) -> 
         )
     except VersionMedia.DoesNotExist as exc:
         raise Http404 from exc
+    assert attachment.media is not None  # media__isnull=False above
+    # The same bytes attached to an item moderated as CSAM are withheld here too.
+    if media_withheld_digests([attachment.media.sha256]):
+        raise Http404
+    return attachment
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,8 @@ class RecordView:
     text_withheld: bool = False
     # The media are withheld from everyone: moderated as child sexual abuse material.
     media_withheld: bool = False
+    # Attachments withheld because the same file is attached to an item so moderated.
+    attachments_withheld: int = 0
 
 
 def _diff(before: str, after: str) -> list[DiffLine]:
@@ -312,9 +319,27 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
     parent = next((t for t in thread if t.remote_id == item.parent_remote_id), None)
     withheld = withhold_restricted(user, [item, *thread])
     media_withheld = bool(media_withheld_ids([item.pk]))
+    attachments_withheld = 0
     if media_withheld:
         for view in views:
             view.attachments.clear()
+    else:
+        digests = {
+            file.sha256
+            for view in views
+            for attachment in view.attachments
+            for file in (attachment.media, attachment.caption)
+            if file is not None
+        }
+        blocked = media_withheld_digests(digests) if digests else set()
+        for view in views:
+            kept = [
+                a
+                for a in view.attachments
+                if not any(f is not None and f.sha256 in blocked for f in (a.media, a.caption))
+            ]
+            attachments_withheld += len(view.attachments) - len(kept)
+            view.attachments[:] = kept
     if item.pk in withheld:
         for view in views:
             view.version.text = view.version.html = None
@@ -328,6 +353,7 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
         parent=parent if item.parent_remote_id else None,
         text_withheld=item.pk in withheld,
         media_withheld=media_withheld,
+        attachments_withheld=attachments_withheld,
     )
 
 

@@ -50,6 +50,21 @@ class MediaWithheldTests(NarvaroTestCase):
         self.assertIn("<img", response.content.decode())
         self.assertTrue(verify_archive().intact)
 
+    def test_the_same_file_on_another_item_is_withheld_there_too(self) -> None:
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("3", media=(an_image("again.jpg"),))],  # item 1's bytes
+            source="test",
+        )
+        again = Item.objects.get(remote_id="3")
+        self.assertEqual(media_withheld_ids([again.pk]), set())  # not itself moderated
+        response = self.client_for(self.adam).get(again.get_absolute_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("<img", response.content.decode())
+        self.assertContains(response, "1 attachment is withheld")
+        media = self.client_for(self.adam).get(f"/records/{again.pk}/versions/1/media/0/")
+        self.assertEqual(media.status_code, 404)
+
     def test_the_withheld_files_are_known_by_digest_wherever_attached(self) -> None:
         withheld = hashlib.sha256(b"\xff\xd8\xff fake jpeg bytes").hexdigest()
         kept = hashlib.sha256(b"\xff\xd8\xff other").hexdigest()
