@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from pypdf import PdfReader
 
 from narvaro.archive.models import Item
@@ -55,6 +56,13 @@ class DisclosureCommandTests(NarvaroTestCase):
         shown = self.run_command("show", str(self.records_request.pk))
         self.assertIn("mastodon:c2\tWithhold\tOSL 21 kap. 1 §", shown)
         self.assertIn("mastodon:c1\tNot decided\t-\tmasked 1, to review 0", shown)
+
+    def test_the_terminal_output_is_one_language_whatever_the_interface_language(self) -> None:
+        with translation.override("sv"):
+            shown = self.run_command("show", str(self.records_request.pk))
+        self.assertIn("mastodon:c2\tWithhold\tOSL 21 kap. 1 §", shown)
+        self.assertIn("(Open), received", shown)
+        self.assertNotIn("Sekretess", shown)
 
     def test_render_writes_the_masked_printout_without_withheld_records(self) -> None:
         with tempfile.TemporaryDirectory() as folder:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from narvaro.disclosure import selectors, services
 from narvaro.disclosure.models import RecordsRequest
@@ -41,7 +41,12 @@ class Command(OneLineErrorsMixin, BaseCommand):
         render.add_argument("--language", choices=["sv", "en"], default="sv")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
+        if options["action"] == "render":  # the printout is in the language asked for
+            self._render(options)
+            return
+        # The terminal output is English throughout, the labels of statuses and decisions too.
+        with translation.override("en"):
+            getattr(self, f"_{options['action']}")(options)
 
     def _list(self, options: dict[str, Any]) -> None:
         from narvaro.archive.management.commands.records import operator
