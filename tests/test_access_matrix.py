@@ -361,6 +361,7 @@ MATRIX: list[tuple[str, str | None, dict[str, int]]] = [
     ("inbox:inbox_bulk", None, POST_ONLY),
     ("inbox:response_times", None, SIGNED_IN),
     ("inbox:conversation_detail", "conversation_a", UNIT_A_READ),
+    ("inbox:conversation_updates", "conversation_a", UNIT_A_READ),
     ("inbox:conversation_suggestions", "conversation_a", UNIT_A_WRITE),
     ("inbox:conversation_saved_reply", "conversation_saved_reply_a", UNIT_A_WRITE),
     ("inbox:conversation_reply", "conversation_a", POST_ONLY),

@@ -258,11 +258,9 @@ def conversation_updates(request: AuthedRequest, pk: int) -> HttpResponse:
     the history are sent again, swapped in place, and the live region says what came: the
     forms on the page, and what is typed in them, are not touched.
     """
-    try:
-        conversation = selectors.get_conversation_for_user(request.user, pk)
-    except Http404:
-        # Moved out of the person's units (or gone): say so once and stop polling.
-        return render(request, "inbox/partials/conversation_updates.html", {"gone": True})
+    # Moved out of the person's units, it is not found (404) like any other conversation they
+    # cannot see; the page then says so and stops polling (app.js, data-gone-text).
+    conversation = selectors.get_conversation_for_user(request.user, pk)
     new_messages, new_events = selectors.conversation_changes(
         conversation,
         after_link=_int_param(request, "items"),

@@ -145,3 +145,17 @@ def test_an_open_conversation_shows_a_colleagues_answer_and_keeps_the_draft(
     assert "Besvarad" in page.locator("#conversation-facts").inner_text()
     violations = axe_violations(page)
     assert not violations, format_violations(violations)
+
+    # Moved to a unit alice has no part in: the page says so once and stops asking.
+    from narvaro.inbox import services as inbox_services
+
+    inbox_services.conversation_move(
+        actor=cast.people["adam"], conversation=conversation, unit=cast.home_unit("publisher")
+    )
+    poll_now(page, "#conversation-poll")
+    page.wait_for_function(
+        "() => document.getElementById('conversation-news').textContent"
+        ".includes('inte längre i dina enheter')"
+    )
+    assert page.locator("#conversation-poll[hx-get]").count() == 0
+    assert page.input_value("#id_text") == "Hej Anna, vi har öppet"

@@ -20,9 +20,10 @@ from narvaro.core.models import AuditEvent
 from narvaro.lib.testing import NarvaroTestCase
 
 # Each includes one for the radar's restricted items (a personnummer's text is withheld, R33);
-# the record page one more for media withheld after moderation (R20).
+# the record page two more for media withheld after moderation (R20): the item's own
+# moderation, and the same files attached to an item so moderated.
 LIST_QUERIES = 9
-DETAIL_QUERIES = 13
+DETAIL_QUERIES = 14
 
 
 class RecordViewsTests(NarvaroTestCase):

@@ -99,3 +99,17 @@ document.addEventListener("htmx:afterSwap", (event) => {
     }
   });
 })();
+
+// A conversation that is no longer the person's (moved to another unit) answers its poll
+// with 404: say so in the live region, once, and stop polling.
+document.addEventListener("htmx:responseError", (event) => {
+  const poller = event.detail.elt;
+  if (!poller || poller.id !== "conversation-poll" || event.detail.xhr.status !== 404) return;
+  const notice = document.createElement("p");
+  notice.className = "ds-paragraph";
+  notice.textContent = poller.dataset.goneText || "";
+  const stopped = document.createElement("div");
+  stopped.id = "conversation-poll";
+  stopped.appendChild(notice);
+  poller.replaceWith(stopped);
+});
