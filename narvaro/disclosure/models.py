@@ -199,6 +199,12 @@ class RequestItem(models.Model):
         "archive.Item", verbose_name=_("record"), on_delete=models.PROTECT, related_name="+"
     )
     added_at = models.DateTimeField(_("added"), default=timezone.now)
+    # The sensitive-data categories (radar.sensitive.SENSITIVE_CATEGORIES keys) named by the
+    # words of the search that compiled the record, if any (R26). Only the categories are
+    # kept: the words themselves may name a person.
+    search_categories = models.JSONField(
+        _("sensitive data the search named"), default=list, blank=True
+    )
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     legal_ground = models.CharField(_("legal ground"), max_length=300, blank=True)
     decided_by = models.ForeignKey(

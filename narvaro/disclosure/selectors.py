@@ -8,10 +8,21 @@ archive's own selectors, so an item's visibility rules stay in one place.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +43,8 @@ from narvaro.disclosure.models import (
     Redaction,
     RequestItem,
 )
+from narvaro.radar.selectors import item_flags, items_unread
+from narvaro.radar.sensitive import SENSITIVE_CATEGORIES, sensitive_flags
 
 
 def handles_requests(user: User) -> bool:
@@ -153,6 +166,22 @@ def request_deliveries(records_request: RecordsRequest) -> list[Delivery]:
 
 
 @dataclass(frozen=True)
+class SensitiveSelection:
+    """A sensitive-data category (GDPR art. 9/10) a request is selected by, and by what (R26).
+
+    `in_scope`: the request's own words name it. `searched`: how many compiled records a
+    search naming it found. `records`: how many compiled records carry it (the radar's flags,
+    or the same keywords run on the record's newest text where the radar has no reading).
+    """
+
+    category: str
+    label: str
+    in_scope: bool
+    searched: int
+    records: int
+
+
+@dataclass(frozen=True)
 class RequestFigures:
     """What the request page says about the clock and the people in it (R23, R26)."""
 
@@ -162,6 +191,8 @@ class RequestFigures:
     overdue: int
     authors: int
     ready: int
+    # The sensitive-data categories the request is selected by, in SENSITIVE_CATEGORIES order.
+    sensitive: list[SensitiveSelection] = field(default_factory=list)
 
 
 # From this many different authors a request "covers many people" (R26): prompt an
@@ -184,7 +215,81 @@ def request_figures(
         overdue=3 if now >= day3 else 1 if now >= day1 else 0,
         authors=authors,
         ready=ready,
+        sensitive=request_sensitive_data(records_request),
     )
+
+
+def sensitive_categories_of(text: str) -> list[str]:
+    """The sensitive-data categories `text` names (the radar's keywords), in their order."""
+    found = sensitive_flags(text or "")
+    return [category for category in SENSITIVE_CATEGORIES if category in found]
+
+
+def items_sensitive_categories(items: QuerySet[Item]) -> dict[int, set[str]]:
+    """The sensitive-data categories each of `items` carries; items with none are left out.
+
+    The radar's reading where it has one (it keeps a flag once raised, through later edits);
+    for the others (our own posts, items not yet classified) the radar's keywords run on the
+    item's newest text. Two queries whatever the number of items: the ids go to the database
+    as a subquery and the texts are streamed.
+    """
+    ids = items.values("pk")
+    found: dict[int, set[str]] = {}
+    for item_id, flags in item_flags(ids).items():
+        categories = {flag for flag in flags if flag in SENSITIVE_CATEGORIES}
+        if categories:
+            found[item_id] = categories
+    newest = ItemVersion.objects.filter(item=OuterRef("pk")).order_by("-number").values("text")
+    unread = items_unread(Item.objects.filter(pk__in=ids)).annotate(
+        newest_text=Subquery(newest[:1])
+    )
+    for item_id, text in unread.values_list("pk", "newest_text").iterator(chunk_size=2000):
+        categories = set(sensitive_categories_of(text))
+        if categories:
+            found[item_id] = categories
+    return found
+
+
+def request_item_sensitive_labels(request_item: RequestItem) -> list[str]:
+    """The sensitive-data categories one compiled record carries, as labels (R26).
+
+    Its decision page points at the OSL 21 kap. 7 § assessment when there are any.
+    """
+    items = Item.objects.filter(pk=request_item.item_id)
+    found = items_sensitive_categories(items).get(request_item.item_id, set())
+    return [str(label) for category, label in SENSITIVE_CATEGORIES.items() if category in found]
+
+
+def request_sensitive_data(records_request: RecordsRequest) -> list[SensitiveSelection]:
+    """The sensitive-data categories a request is selected by, and by what (R26).
+
+    A request is selected by a sensitive attribute when its wording or a search that compiled
+    its records names a category of GDPR art. 9/10 data, or when its records carry one. Each
+    prompts an assessment under OSL 21 kap. 7 § (never a question about the requester's
+    purpose). Three queries whatever the number of records.
+    """
+    in_scope = set(sensitive_categories_of(records_request.scope))
+    request_items = RequestItem.objects.filter(request=records_request)
+    searched: Counter[str] = Counter()
+    for categories in request_items.exclude(search_categories=[]).values_list(
+        "search_categories", flat=True
+    ):
+        searched.update(categories)
+    records: Counter[str] = Counter()
+    items = Item.objects.filter(pk__in=request_items.values("item_id"))
+    for categories in items_sensitive_categories(items).values():
+        records.update(categories)
+    return [
+        SensitiveSelection(
+            category=category,
+            label=str(label),
+            in_scope=category in in_scope,
+            searched=searched[category],
+            records=records[category],
+        )
+        for category, label in SENSITIVE_CATEGORIES.items()
+        if category in in_scope or searched[category] or records[category]
+    ]
 
 
 def compile_candidates(user: User, records_request: RecordsRequest, **filters: object) -> QuerySet:

@@ -71,6 +71,7 @@ from narvaro.disclosure.rendering import (
     scrub_ids,
     segments_plain,
 )
+from narvaro.disclosure.selectors import sensitive_categories_of
 from narvaro.lib.spreadsheet import spreadsheet_safe
 
 logger = logging.getLogger(__name__)
@@ -215,11 +216,14 @@ def request_items_add(
     actor: User,
     records_request: RecordsRequest,
     items: Iterable[Item],
+    search: str = "",
     request: HttpRequest | None = None,
 ) -> int:
     """Compile `items` into the request (those already in it are skipped); return how many.
 
     Each new record gets suggested redactions for the personal data found in its versions.
+    `search` is the words of the search that found them: the sensitive-data categories it
+    names are kept on each new record, so the request page can prompt an assessment (R26).
     """
     _require_open(records_request)
     present = set(records_request.items.values_list("item_id", flat=True))
@@ -227,8 +231,12 @@ def request_items_add(
     new_ids = list(dict.fromkeys(new_ids))
     if not new_ids:
         return 0
+    searched = sensitive_categories_of(search)
     RequestItem.objects.bulk_create(
-        [RequestItem(request=records_request, item_id=pk) for pk in new_ids]
+        [
+            RequestItem(request=records_request, item_id=pk, search_categories=searched)
+            for pk in new_ids
+        ]
     )
     added = RequestItem.objects.filter(request=records_request, item_id__in=new_ids)
     versions = Prefetch(
@@ -250,7 +258,11 @@ def request_items_add(
         action=AuditEvent.Action.UPDATE,
         target=records_request,
         summary=audit_summary(REQUEST_RECORDS_COMPILED, count=len(new_ids)),
-        changes={"added": new_ids, "suggested_redactions": len(suggestions)},
+        changes={
+            "added": new_ids,
+            "suggested_redactions": len(suggestions),
+            "search_categories": searched,
+        },
         request=request,
     )
     return len(new_ids)

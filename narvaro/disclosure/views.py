@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -144,20 +144,19 @@ def request_compile_add(request: AuthedRequest, pk: int) -> HttpResponse:
         if not item.isdigit():
             raise Http404
         items = items.filter(pk=int(item))
+    querystring = request.POST.get("querystring", "")  # the search shown; its words count (R26)
     try:
         added = services.request_items_add(
-            actor=request.user, records_request=records_request, items=items, request=request
-        )
+            actor=request.user, records_request=records_request, items=items, request=request,
+            search=QueryDict(querystring).get("q", ""),
+        )  # fmt: skip
     except ValidationError as exc:
         _show_errors(request, exc)
     else:
-        messages.success(
-            request,
-            ngettext("%(count)s record added.", "%(count)s records added.", added)
-            % {"count": added},
-        )
+        message = ngettext("%(count)s record added.", "%(count)s records added.", added)
+        messages.success(request, message % {"count": added})
     url = reverse("disclosure:request_compile", args=[pk])
-    return redirect_to(request, url + "?" + request.POST.get("querystring", ""))
+    return redirect_to(request, url + "?" + querystring)
 
 
 @login_required
@@ -174,6 +173,7 @@ def request_item_detail(request: AuthedRequest, pk: int, item_pk: int) -> HttpRe
         "records_request": request_item.request,
         "request_item": request_item,
         "review": review,
+        "sensitive": selectors.request_item_sensitive_labels(request_item),
         "decision_form": DecisionForm(
             initial={"decision": request_item.decision, "legal_ground": request_item.legal_ground}
         ),

@@ -1,7 +1,8 @@
 """Reads of the radar, scoped to the person asking where a person asks.
 
-`item_categories`, `item_flags` and `item_restricted` are read by other apps (the inbox, the
-archive's record page) for items they have already scoped; they answer for the ids given.
+`item_categories`, `item_flags`, `items_unread` and `item_restricted` are read by other apps
+(the inbox, the archive's record page, requests for public records) for items they have
+already scoped; they answer for the ids given.
 The radar's own pages are for the moderators and managers of a unit (and admins):
 `radar_units_for_user` is the scope every page starts from.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 
@@ -35,10 +36,24 @@ def item_categories(item_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
-def item_flags(item_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The flags of each flagged item of `item_ids` (see `sensitive.FLAG_LABELS`)."""
-    rows = Classification.objects.filter(item_id__in=list(item_ids)).values_list("item_id", "flags")
+def item_flags(item_ids: Iterable[int] | QuerySet[Any, Any]) -> dict[int, list[str]]:
+    """The flags of each flagged item of `item_ids` (see `sensitive.FLAG_LABELS`).
+
+    `item_ids` may be a queryset of ids: it is then read as a subquery, so thousands of ids
+    (a request for public records) are not sent as parameters.
+    """
+    ids = item_ids if isinstance(item_ids, QuerySet) else list(item_ids)
+    rows = Classification.objects.filter(item_id__in=ids).values_list("item_id", "flags")
     return {item_id: list(flags) for item_id, flags in rows if flags}
+
+
+def items_unread(items: QuerySet[Item]) -> QuerySet[Item]:
+    """Those of `items` the radar has no reading of: drawn up by us, or not yet classified.
+
+    Their flags are not known here; a caller that needs them runs `sensitive` on their text.
+    """
+    # An anti-join on the classification's unique item: no list of the radar's items is read.
+    return items.exclude(Exists(Classification.objects.filter(item_id=OuterRef("pk"))))
 
 
 def item_restricted(item_id: int) -> bool:

@@ -416,7 +416,8 @@ ONE_HANDLER = frozenset({"registrar"})
 def records_request(cast: Cast) -> Any:
     """A request received four days ago (past day 3) holding two comments from kultur's
     account: one with a phone number and a personnummer suggested for masking, one withheld
-    and delivered with its decision."""
+    and delivered with its decision. The first names a diagnosis, so the request page and
+    the first record's decision show the sensitive-data prompt (R26)."""
     import datetime as dt
     import json
 
@@ -439,7 +440,10 @@ def records_request(cast: Cast) -> Any:
             created_at=dt.datetime(2024, 3, n + 1, 9, 0, tzinfo=dt.UTC),
         )
         for n, text in enumerate(
-            ["Ring mig på 070-123 45 67, mitt pnr är 19811218-9876.", "Om min hälsa."]
+            [
+                "Ring mig på 070-123 45 67 om min diagnos, mitt pnr är 19811218-9876.",
+                "Om min hälsa.",
+            ]
         )
     ]
     capture_batch(account=cast.accounts["kultur"], captures=captures, source="browser")

@@ -64,6 +64,16 @@ class DisclosureCommandTests(NarvaroTestCase):
         self.assertIn("(Open), received", shown)
         self.assertNotIn("Sekretess", shown)
 
+    def test_show_prompts_the_assessment_for_a_sensitive_selection_r26(self) -> None:
+        self.assertNotIn("sensitive data", self.run_command("show", str(self.records_request.pk)))
+        records_request = new_request(self.rita, scope="Allt om min diagnos.")
+        shown = self.run_command("show", str(records_request.pk))
+        self.assertIn(
+            "sensitive data, assess under OSL 21 kap. 7 §: health: named in the request; "
+            "0 found by a search naming it; 0 records mention it",
+            shown,
+        )
+
     def test_render_writes_the_masked_printout_without_withheld_records(self) -> None:
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "begaran.pdf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -240,6 +241,99 @@ class RequestPagesTests(NarvaroTestCase):
         )
 
 
+class SensitiveDataPageTests(NarvaroTestCase):
+    """R26: the request page prompts an OSL 21 kap. 7 § assessment for sensitive selections."""
+
+    ALERT = "This request is selected by sensitive personal data."
+
+    def compiled(self, records_request: RecordsRequest, *texts: str) -> list[Item]:
+        captures = [a_capture(f"t{n}", text) for n, text in enumerate(texts)]
+        capture_batch(account=self.account_a, captures=captures, source="test")
+        items = list(Item.objects.filter(remote_id__startswith="t").order_by("remote_id"))
+        services.request_items_add(actor=self.rita, records_request=records_request, items=items)
+        return items
+
+    def test_a_request_naming_a_diagnosis_prompts_the_assessment_naming_health_r26(
+        self,
+    ) -> None:
+        records_request = new_request(self.rita, scope="Alla svar om min diagnos under 2024.")
+        self.compiled(records_request, "Hej")
+        response = self.client_for(self.rita).get(records_request.get_absolute_url())
+        self.assertContains(response, self.ALERT)
+        self.assertContains(response, "<strong>Health</strong>: named in the request's wording")
+        self.assertContains(response, "0 records in the request mention it")
+        self.assertContains(response, "Assess under OSL 21 kap. 7 §")
+        self.assertContains(response, "Do not ask the requester why they want them")
+        self.assertNotContains(response, "These records come from")  # one author only
+        client = self.client_for(self.rita)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+        swedish = client.get(records_request.get_absolute_url())
+        self.assertContains(swedish, "Begäran avgränsas av känsliga personuppgifter.")
+        self.assertContains(swedish, "<strong>Hälsa</strong>: nämns i begärans formulering")
+
+    def test_records_mentioning_religion_prompt_it_with_their_count_r26(self) -> None:
+        records_request = new_request(self.rita)
+        items = self.compiled(
+            records_request,
+            "Som kristen tycker jag att påskledigheten är viktig.",
+            "Varför får moskén ingen parkering?",
+            "När öppnar biblioteket?",
+        )
+        client = self.client_for(self.rita)
+        response = client.get(records_request.get_absolute_url())
+        self.assertContains(response, self.ALERT)
+        self.assertContains(
+            response, "<strong>Religion or belief</strong>: 2 records in the request mention it"
+        )
+        self.assertNotContains(response, "named in the request's wording")
+        # The decision on a record that carries it points at the assessment; on one that
+        # does not, nothing is said.
+        page = client.get(
+            reverse("disclosure:request_item", args=[records_request.pk, items[0].pk])
+        )
+        self.assertContains(
+            page, "This record mentions sensitive personal data: Religion or belief."
+        )
+        self.assertContains(page, f"{records_request.get_absolute_url()}#sensitive-data")
+        page = client.get(
+            reverse("disclosure:request_item", args=[records_request.pk, items[2].pk])
+        )
+        self.assertNotContains(page, "This record mentions sensitive personal data")
+
+    def test_a_search_naming_a_category_is_counted_when_its_results_are_added_r26(self) -> None:
+        records_request = new_request(self.rita)
+        capture_batch(
+            account=self.account_a,
+            captures=[a_capture("d1", "Min diagnos är klar."), a_capture("d2", "Tack")],
+            source="test",
+        )
+        client = self.client_for(self.rita)
+        client.post(
+            reverse("disclosure:request_compile_add", args=[records_request.pk]),
+            {"q": "diagnos", "querystring": "q=diagnos"},
+        )
+        self.assertEqual(
+            list(records_request.items.values_list("search_categories", flat=True)), [["health"]]
+        )
+        response = client.get(records_request.get_absolute_url())
+        self.assertContains(
+            response,
+            "<strong>Health</strong>: 1 record found by a search naming it; "
+            "1 record in the request mentions it",
+        )
+
+    def test_a_request_with_neither_shows_no_such_alert_r26(self) -> None:
+        records_request = new_request(self.rita)
+        [item] = self.compiled(records_request, "Hej! När öppnar biblioteket?")
+        client = self.client_for(self.rita)
+        response = client.get(records_request.get_absolute_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, self.ALERT)
+        self.assertNotContains(response, "sensitive-data")
+        page = client.get(reverse("disclosure:request_item", args=[records_request.pk, item.pk]))
+        self.assertNotContains(page, "This record mentions sensitive personal data")
+
+
 class QueryCountTests(NarvaroTestCase):
     """The request page and the compile results cost the same queries however many records."""
 
@@ -269,6 +363,34 @@ class QueryCountTests(NarvaroTestCase):
         self.add_records(records_request, 2, 8)
         many = (self.counted(detail), self.counted(compile_url, {"q": "fråga"}))
         self.assertEqual(many, few)
+
+    def test_the_sensitive_data_prompt_does_not_grow_with_the_flagged_records_r26(self) -> None:
+        """Read by the radar or not, flagged records cost the same queries (R26)."""
+        from narvaro.radar.services import items_classify
+
+        records_request = new_request(self.rita)
+        detail = records_request.get_absolute_url()
+
+        def add(first: int, count: int) -> None:
+            captures = [
+                a_capture(f"r{n}", f"Min diagnos {n}, jag är muslim")
+                for n in range(first, first + count)
+            ]
+            capture_batch(account=self.account_a, captures=captures, source="test")
+            items = Item.objects.filter(remote_id__startswith="r")
+            # Half of them read by the radar, half not.
+            items_classify(list(items.values_list("pk", flat=True))[: count // 2])
+            services.request_items_add(
+                actor=self.rita, records_request=records_request, items=items
+            )
+
+        add(0, 2)
+        few = self.counted(detail)
+        add(2, 8)
+        self.assertEqual(self.counted(detail), few)
+        figures = self.client_for(self.rita).get(detail).context["figures"]
+        self.assertEqual([(s.category, s.records) for s in figures.sensitive],
+                         [("health", 10), ("religion", 10)])  # fmt: skip
 
     def test_the_polled_deliveries_list_does_not_grow_with_the_stages(self) -> None:
         records_request = new_request(self.rita)

@@ -78,6 +78,14 @@ class Command(OneLineErrorsMixin, BaseCommand):
             f"end of day 1: {timezone.localtime(figures.day1_end):%Y-%m-%d %H:%M}\n"
             f"end of day 3: {timezone.localtime(figures.day3_end):%Y-%m-%d %H:%M}"
         )
+        for selection in figures.sensitive:
+            # Selected by sensitive personal data (R26): assess under OSL 21 kap. 7 §.
+            self.stdout.write(
+                f"sensitive data, assess under OSL 21 kap. 7 §: {selection.category}: "
+                f"{'named in the request; ' if selection.in_scope else ''}"
+                f"{selection.searched} found by a search naming it; "
+                f"{selection.records} records mention it"
+            )
         for ri in selectors.request_items(records_request):
             self.stdout.write(
                 f"{ri.item.platform}:{ri.item.remote_id}\t{ri.get_decision_display()}\t"
