@@ -738,10 +738,16 @@ def fixity_alert_raise(*, report: object) -> None:
     """
     import logging
 
+    from django.conf import settings
     from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
 
     from narvaro.core.models import AuditEvent, User
     from narvaro.core.services import audit_record
+    from narvaro.lib.links import absolute_url
 
     problems = getattr(report, "problems", [])
     lines = [f"- {p.reference}: {p.detail}" for p in problems[:50]]
@@ -761,11 +767,23 @@ def fixity_alert_raise(*, report: object) -> None:
         .values_list("email", flat=True)
     )
     if recipients:
-        send_mail(
-            "Narvaro: the archive failed its fixity check",
-            "narvaro verify found these problems:\n\n"
-            + "\n".join(lines)
-            + "\n\nRun `narvaro verify` for the full list.",
-            None,
-            recipients,
-        )
+        # The organisation's language: the check runs in the worker, without a person's choice.
+        with translation.override(settings.LANGUAGE_CODE):
+            log = absolute_url(f"{reverse('core:audit_log')}?action={AuditEvent.Action.SECURITY}")
+            subject = _("Narvaro: the archive failed its fixity check")
+            body = "\n".join(
+                [
+                    ngettext(
+                        "The fixity check found %(count)s problem in the archive:",
+                        "The fixity check found %(count)s problems in the archive:",
+                        len(problems),
+                    )
+                    % {"count": len(problems)},
+                    "",
+                    *lines,
+                    "",
+                    _("Run `narvaro verify` for the full list."),
+                    _("The alert is in the audit log in Narvaro: %(url)s") % {"url": log},
+                ]
+            )
+        send_mail(subject, body, None, recipients)

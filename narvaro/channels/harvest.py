@@ -32,7 +32,9 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from narvaro.archive.capture import EventInput
 from narvaro.archive.models import Item, ItemEvent, ItemVersion
@@ -58,6 +60,7 @@ from narvaro.channels.tokens import (
 )
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.lib.links import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +212,7 @@ def _held_items(account: Account, now: dt.datetime) -> list[HeldItem]:
     )
     latest: dict[int, str] = {}
     for item_id, payload in (
-        ItemVersion.objects.filter(item_id__in=[pk for pk, _, _ in items])
+        ItemVersion.objects.filter(item_id__in=[row[0] for row in items])
         .order_by("item_id", "number")
         .values_list("item_id", "raw_payload")
     ):
@@ -261,20 +264,33 @@ def _backoff(failures: int) -> dt.timedelta:
 
 
 def _notify_reconnect(connection: Connection, error: str) -> None:
+    """Tell the account's responsible staff, in the organisation's language, to reconnect.
+
+    The link is the account's capture page: everyone who may see the account can open it, and
+    it holds the reconnect button for those who may manage it.
+    """
     account = connection.account
     recipients = list(
         account.responsible.filter(is_active=True).exclude(email="").values_list("email", flat=True)
     )
-    if recipients:
-        send_mail(
-            f"Narvaro: {account_ref(account)} must be reconnected",
-            f"Capture of {account} stopped because the platform refused its token ({error}).\n"
-            "Nothing is lost that was captured before. Reconnect the account on its page in "
-            "Narvaro; the harvest then back-fills the window where the platform allows.",
-            None,
-            recipients,
-            fail_silently=True,
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Narvaro: %(account)s must be reconnected") % {"account": account_ref(account)}
+        body = "\n\n".join(
+            [
+                _("Capture of %(account)s stopped because the platform refused its token.")
+                % {"account": account},
+                _(
+                    "Nothing that was captured before is lost. Once the account is reconnected, "
+                    "the harvest back-fills the window where the platform allows."
+                ),
+                _("Reconnect the account on its capture page in Narvaro: %(url)s")
+                % {"url": absolute_url(reverse("channels:account_capture", args=[account.pk]))},
+                _("The platform's answer: %(error)s") % {"error": error},
+            ]
         )
+    send_mail(subject, body, None, recipients, fail_silently=True)
 
 
 def _record_failure(

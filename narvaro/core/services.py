@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from narvaro.core.models import AuditEvent, User
@@ -171,6 +173,9 @@ def _apply_org_role_flags(user: User) -> None:
 def password_reset_send(*, request: HttpRequest, user: User) -> None:
     """E-mail `user` a link to choose a password (also for new people without one).
 
+    The link is built from the request (the host the admin is using), the text is in the
+    organisation's language.
+
     Django's PasswordResetForm skips people without a usable password, which is exactly
     the new person an admin has just added, so the mail is built here from the same parts.
     """
@@ -190,8 +195,10 @@ def password_reset_send(*, request: HttpRequest, user: User) -> None:
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    subject = "".join(
-        render_to_string("core/email/password_reset_subject.txt", context).splitlines()
-    )
-    body = render_to_string("core/email/password_reset.txt", context)
+    # The organisation's language, not the admin's: the new person has chosen none yet.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = "".join(
+            render_to_string("core/email/password_reset_subject.txt", context).splitlines()
+        )
+        body = render_to_string("core/email/password_reset.txt", context)
     send_mail(subject, body, None, [user.email])

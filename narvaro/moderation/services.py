@@ -34,8 +34,10 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from narvaro.archive.events import item_event_record
 from narvaro.archive.feed import feed_process
@@ -47,6 +49,7 @@ from narvaro.core import audit_summaries as summaries
 from narvaro.core.audit_summaries import audit_summary
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.lib.links import absolute_url
 from narvaro.moderation.models import (
     ESCALATING_REASONS,
     REASON_GROUPS,
@@ -648,16 +651,29 @@ def escalation_open(*, action: ModerationAction) -> EscalationTask:
         summary=audit_summary(summaries.ESCALATION_OPENED, moderation_reason=action.reason),
         changes={"bundle_sha256": [None, digest], "assignees": [None, [str(m) for m in managers]]},
     )
-    _mail(
-        [m.email for m in managers],
-        _("Narvaro: a post on %(account)s may be a crime") % {"account": action.account},
-        _(
-            '%(actor)s moderated an item on %(account)s as "%(reason)s" and an escalation '
-            "task is waiting for you in Narvaro, with the evidence bundle and a police-report "
-            "text to file with the police."
+    with translation.override(settings.LANGUAGE_CODE):
+        _mail(
+            [m.email for m in managers],
+            _("Narvaro: a post on %(account)s may be a crime") % {"account": action.account},
+            "\n\n".join(
+                [
+                    _(
+                        '%(actor)s moderated an item on %(account)s as "%(reason)s" and an '
+                        "escalation task is waiting for you in Narvaro, with the evidence bundle "
+                        "and a police-report text to file with the police."
+                    )
+                    % {
+                        "actor": action.actor,
+                        "account": action.account,
+                        "reason": action.get_reason_display(),
+                    },
+                    _("Open the escalation in Narvaro: %(url)s")
+                    % {
+                        "url": absolute_url(reverse("moderation:escalation_detail", args=[task.pk]))
+                    },
+                ]
+            ),
         )
-        % {"actor": action.actor, "account": action.account, "reason": action.get_reason_display()},
-    )
     return task
 
 
@@ -716,6 +732,11 @@ def download_log(*, actor: User, target: ModerationAction | EscalationTask) -> N
 
 
 def _mail(recipients: list[str], subject: str, body: str) -> None:
+    """Send a moderation mail once to each address.
+
+    The callers write subject and body in the organisation's language (the mail is often sent
+    by the worker, and the recipient's own choice is not known) and link with full addresses.
+    """
     from django.core.mail import send_mail
 
     addresses = sorted({address for address in recipients if address})
@@ -792,19 +813,29 @@ def _raise(
         return None
     days = (now - since).days
     with translation.override(settings.LANGUAGE_CODE):
+        body = " ".join(
+            [
+                ngettext(
+                    "%(count)s item on %(account)s waits for review.",
+                    "%(count)s items on %(account)s wait for review.",
+                    pending,
+                )
+                % {"count": pending, "account": account},
+                ngettext(
+                    "The queue has waited since %(since)s (%(days)s day).",
+                    "The queue has waited since %(since)s (%(days)s days).",
+                    days,
+                )
+                % {"since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M"), "days": days},
+                _("The account holder must keep the comments under supervision (BBS Act, 4 §)."),
+            ]
+        )
+        link = _("Review the moderation queue in Narvaro: %(url)s") % {
+            "url": absolute_url(reverse("moderation:queue", args=[account.pk]))
+        }
         _mail(
             [person.email for person in people],
             _("Narvaro: the moderation queue of %(account)s waits") % {"account": account},
-            _(
-                "%(count)s item(s) on %(account)s have waited for review since %(since)s "
-                "(%(days)s day(s)). The account holder must keep the comments under supervision "
-                "(BBS Act, 4 §); review the queue in Narvaro."
-            )
-            % {
-                "count": pending,
-                "account": account,
-                "since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
-                "days": days,
-            },
+            f"{body}\n\n{link}",
         )
     return alert

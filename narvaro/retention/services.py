@@ -15,8 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from narvaro.archive.capture import iso
 from narvaro.archive.events import actor_label, item_event_record, versions_dispose
@@ -40,6 +42,7 @@ from narvaro.core.audit_summaries import (
 )
 from narvaro.core.models import AuditEvent, User
 from narvaro.core.services import audit_record
+from narvaro.lib.links import absolute_url
 from narvaro.organisation.models import Unit
 from narvaro.retention.models import (
     DisposalLogEntry,
@@ -190,11 +193,43 @@ def disposal_run_create(
     return run
 
 
+def _disposal_reminder_text(runs: list[DisposalRun]) -> tuple[str, str]:
+    """Subject and body of the reminder, in the active language, each run with its address."""
+    lines = []
+    for run in runs:
+        lines.append(
+            ngettext(
+                "- %(rule)s (%(decision)s): %(count)s item",
+                "- %(rule)s (%(decision)s): %(count)s items",
+                run.item_count,
+            )
+            % {
+                "rule": run.rule.name,
+                "decision": run.rule.decision_reference,
+                "count": run.item_count,
+            }
+        )
+        lines.append(f"  {absolute_url(reverse('retention:run_detail', args=[run.pk]))}")
+    subject = _("Narvaro: disposal (gallring) runs wait for a decision")
+    body = "\n".join(
+        [
+            _(
+                "These dry runs list records their rules allow to be disposed of. Nothing has "
+                "been disposed of; open each run in Narvaro and commit it, or leave it."
+            ),
+            "",
+            *lines,
+        ]
+    )
+    return subject, body
+
+
 def disposal_runs_remind() -> list[DisposalRun]:
     """Make a dry run of each active rule that has none waiting, and tell the records officers.
 
-    Returns the new dry runs. Nothing is disposed of. The e-mail names each rule, its decision
-    and how many items wait, and goes to every active registrar and admin with an address.
+    Returns the new dry runs. Nothing is disposed of. The e-mail, in the organisation's
+    language, names each rule, its decision, how many items wait and the full address of the
+    run's page, and goes to every active registrar and admin with an address.
     """
     from django.core.mail import send_mail
 
@@ -213,19 +248,9 @@ def disposal_runs_remind() -> list[DisposalRun]:
         .values_list("email", flat=True)
     )
     if waiting and recipients:
-        lines = [
-            f"- {run.rule.name} ({run.rule.decision_reference}): {run.item_count} item(s), "
-            f"run {run.pk}"
-            for run in waiting
-        ]
-        send_mail(
-            "Narvaro: disposal (gallring) runs wait for a decision",
-            "These dry runs list records their rules allow to be disposed of. Nothing has been "
-            "disposed of; review each run under Records management and commit it, or leave "
-            "it.\n\n" + "\n".join(lines),
-            None,
-            recipients,
-        )
+        with translation.override(settings.LANGUAGE_CODE):
+            subject, body = _disposal_reminder_text(waiting)
+        send_mail(subject, body, None, recipients)
     return made
 
 

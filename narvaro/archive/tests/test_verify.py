@@ -106,10 +106,44 @@ class VerifyTests(NarvaroTestCase):
 
         version = ItemVersion.objects.get(item__remote_id="1")
         raw_update("UPDATE archive_itemversion SET text = %s WHERE id = %s", ["x", version.pk])
-        result = fixity_check.enqueue()
+        with self.settings(NARVARO_BASE_URL="https://narvaro.example.se"):
+            result = fixity_check.enqueue()
         self.assertEqual(result.return_value, {"intact": False, "problems": 1})
         self.assertTrue(
             AuditEvent.objects.filter(summary="fixity check failed: 1 problem(s)").exists()
         )
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn("mastodon:1 version 1", mail.outbox[0].body)
+        self.assertEqual(mail.outbox[0].subject, "Narvaro: the archive failed its fixity check")
+        self.assertIn("The fixity check found 1 problem in the archive:", mail.outbox[0].body)
+        # The security events of the audit log, where the alert is kept.
+        self.assertIn(
+            "The alert is in the audit log in Narvaro: "
+            "https://narvaro.example.se/audit/?action=security",
+            mail.outbox[0].body,
+        )
+        page = self.client_for(self.adam).get("/audit/?action=security")
+        self.assertContains(page, "fixity check failed: 1 problem(s)")
+
+    def test_the_fixity_alert_is_in_the_organisations_language(self) -> None:
+        from django.core import mail
+
+        from narvaro.archive.tasks import fixity_check
+
+        for remote_id in ("1", "2"):
+            version = ItemVersion.objects.get(item__remote_id=remote_id, number=1)
+            raw_update("UPDATE archive_itemversion SET text = %s WHERE id = %s", ["x", version.pk])
+        with self.settings(LANGUAGE_CODE="sv", NARVARO_BASE_URL="https://narvaro.example.se"):
+            fixity_check.enqueue()
+        (message,) = mail.outbox
+        self.assertEqual(
+            message.subject, "Narvaro: kontrollen av arkivets oförändrade skick misslyckades"
+        )
+        self.assertIn("Kontrollen av arkivets oförändrade skick hittade 2 problem:", message.body)
+        self.assertIn("mastodon:2 version 1", message.body)
+        self.assertIn("Kör `narvaro verify` för att få hela listan.", message.body)
+        self.assertIn(
+            "Larmet finns i granskningsloggen i Narvaro: "
+            "https://narvaro.example.se/audit/?action=security",
+            message.body,
+        )

@@ -281,8 +281,9 @@ def test_rate_limit_past_the_budget_reschedules_after_reset(mastodon: MastodonSe
 
 
 def test_revoked_token_is_flagged_at_once_and_reconnect_keeps_history(
-    mastodon: MastodonServer,
+    mastodon: MastodonServer, settings: Any
 ) -> None:
+    settings.NARVARO_BASE_URL = "https://narvaro.example.se"
     world(mastodon)
     connection = connect(mastodon)
     rita = make_person("rita")
@@ -300,6 +301,10 @@ def test_revoked_token_is_flagged_at_once_and_reconnect_keeps_history(
     assert AuditEvent.objects.filter(summary="platform token refused: reconnect needed").exists()
     assert [m.to for m in mail.outbox] == [["rita@example.org"]]
     assert "reconnect" in mail.outbox[0].subject.lower()
+    (message,) = mail.outbox
+    assert message.subject == "Narvaro: mastodon:@alice@mock.local must be reconnected"
+    capture_page = f"https://narvaro.example.se/accounts/{connection.account.pk}/capture/"
+    assert f"Reconnect the account on its capture page in Narvaro: {capture_page}" in message.body
     # No further attempts (no storm against a dead token) until someone reconnects.
     assert harvest_due(timezone.now() + timezone.timedelta(days=1)) == []
     assert harvest_run(connection).status == "reconnect_needed"
@@ -343,3 +348,22 @@ def test_the_scheduler_claims_each_due_connection_once(mastodon: MastodonServer)
     assert harvest_due(now) == []  # claimed: the next run moved forward
     connection.refresh_from_db()
     assert connection.next_run_at is not None and connection.next_run_at > now
+
+
+def test_the_reconnect_mail_is_in_the_organisations_language(
+    mastodon: MastodonServer, settings: Any
+) -> None:
+    settings.LANGUAGE_CODE = "sv"
+    settings.NARVARO_BASE_URL = "https://narvaro.example.se"
+    world(mastodon)
+    connection = connect(mastodon)
+    connection.account.responsible.add(make_person("rita"))
+    harvest_run(connection)
+    mastodon.revoke("alice_token")
+    assert harvest_run(connection).status == "reconnect_needed"
+    (message,) = mail.outbox
+    assert message.subject == "Narvaro: mastodon:@alice@mock.local måste anslutas igen"
+    assert "plattformen avvisade kontots token" in message.body
+    assert "Inget av det som redan har samlats in går förlorat" in message.body
+    capture_page = f"https://narvaro.example.se/accounts/{connection.account.pk}/capture/"
+    assert f"Anslut kontot igen på dess insamlingssida i Narvaro: {capture_page}" in message.body

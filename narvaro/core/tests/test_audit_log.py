@@ -99,6 +99,30 @@ class PeopleTests(NarvaroTestCase):
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn("/password/reset/", mail.outbox[0].body)
         self.assertTrue(AuditEvent.objects.filter(target_repr="Nils", action="create").exists())
+        self.assertEqual(mail.outbox[0].subject, "Set your Narvaro password")
+        # The link is built from the request: the host the admin is using.
+        self.assertIn("Use this link to choose a password for Narvaro:", mail.outbox[0].body)
+        self.assertIn("http://testserver/password/reset/", mail.outbox[0].body)
+
+    def test_the_password_link_is_in_the_organisations_language_not_the_admins(self) -> None:
+        from django.conf import settings
+        from django.core import mail
+
+        client = self.client_for(self.adam)
+        # adam has switched Narvaro to English for himself.
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        with self.settings(LANGUAGE_CODE="sv"):
+            response = client.post(
+                reverse("core:person_create"),
+                {"username": "nils", "email": "nils@example.org", "org_role": "registrar"},
+            )
+        self.assertRedirects(response, reverse("core:person_list"))
+        (message,) = mail.outbox
+        self.assertEqual(message.subject, "Välj ditt lösenord till Narvaro")
+        self.assertIn(
+            "Använd den här länken för att välja ett lösenord till Narvaro:", message.body
+        )
+        self.assertIn("http://testserver/password/reset/", message.body)
 
     def test_making_someone_admin_gives_django_admin_access_and_is_logged_as_a_grant(self) -> None:
         self.client_for(self.adam).post(

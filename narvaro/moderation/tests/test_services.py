@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from pypdf import PdfReader
 
 from narvaro.archive.fixity import verify_archive
@@ -299,14 +300,15 @@ class RestrictedTests(ModerationTestCase):
 class EscalationTests(ModerationTestCase):
     def test_a_threat_opens_a_task_with_the_evidence_bundle(self) -> None:
         item = self.inbound("777", text="Jag vet var du bor, akta dig")
-        record = services.moderation_act(
-            actor=self.max,
-            item=item,
-            action="hide",
-            reason=Reason.THREAT,
-            reason_text="Hot mot handläggare",
-            by_hand=True,
-        )
+        with self.settings(NARVARO_BASE_URL="https://narvaro.example.se"):
+            record = services.moderation_act(
+                actor=self.max,
+                item=item,
+                action="hide",
+                reason=Reason.THREAT,
+                reason_text="Hot mot handläggare",
+                by_hand=True,
+            )
         task = EscalationTask.objects.get(action=record)
         self.assertEqual(task.status, EscalationTask.Status.OPEN)
         self.assertEqual(task.unit, self.unit_a_child)
@@ -326,6 +328,43 @@ class EscalationTests(ModerationTestCase):
             self.assertEqual(hashlib.sha256(bundle.read(name)).hexdigest(), digest)
         self.assertEqual(named["rendering.pdf"], record.rendering_sha256)
         self.assertEqual([m.to for m in mail.outbox], [[self.alice.email]])
+        (message,) = mail.outbox
+        self.assertEqual(message.subject, f"Narvaro: a post on {self.account_a} may be a crime")
+        self.assertIn('as "Unlawful threat (olaga hot)"', message.body)
+        self.assertIn(
+            f"Open the escalation in Narvaro: https://narvaro.example.se/moderation/escalations/"
+            f"{task.pk}/",
+            message.body,
+        )
+        page = self.client_for(self.alice).get(f"/moderation/escalations/{task.pk}/")
+        self.assertEqual(page.status_code, 200)
+
+    def test_the_escalation_mail_is_in_the_organisations_language(self) -> None:
+        item = self.inbound("778", text="Jag vet var du bor")
+        # The moderator works in English; the managers are told in the organisation's language.
+        with (
+            self.settings(LANGUAGE_CODE="sv", NARVARO_BASE_URL="https://narvaro.example.se"),
+            translation.override("en"),
+        ):
+            record = services.moderation_act(
+                actor=self.max,
+                item=item,
+                action="hide",
+                reason=Reason.THREAT,
+                reason_text="Hot mot handläggare",
+                by_hand=True,
+            )
+        (message,) = mail.outbox
+        self.assertEqual(message.to, [self.alice.email])
+        self.assertEqual(
+            message.subject, f"Narvaro: ett inlägg på {self.account_a} kan vara ett brott"
+        )
+        self.assertIn(f'modererade ett inlägg på {self.account_a} som "Olaga hot"', message.body)
+        self.assertIn(
+            "Öppna eskaleringsärendet i Narvaro: https://narvaro.example.se/moderation/"
+            f"escalations/{record.escalation.pk}/",
+            message.body,
+        )
 
     def test_closing_as_reported_needs_the_police_reference(self) -> None:
         item = self.inbound(text="Hets")

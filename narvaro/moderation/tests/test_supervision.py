@@ -35,7 +35,8 @@ class SupervisionTests(ModerationTestCase):
 
     def test_the_24_hour_and_7_day_alerts_fire_once_each(self) -> None:
         self.assertEqual(self.run_monitor(dt.timedelta(hours=23, minutes=59)), [])
-        (overdue_id,) = self.run_monitor(dt.timedelta(hours=25))
+        with self.settings(NARVARO_BASE_URL="https://narvaro.example.se"):
+            (overdue_id,) = self.run_monitor(dt.timedelta(hours=25))
         overdue = SupervisionAlert.objects.get(pk=overdue_id)
         self.assertEqual(overdue.level, SupervisionAlert.Level.OVERDUE)
         self.assertEqual(overdue.waiting_since, T0)
@@ -43,15 +44,29 @@ class SupervisionTests(ModerationTestCase):
         # The unit's moderators: max (moderator of kultur) and alice (manager of kultur).
         self.assertEqual(overdue.recipients, ["alice", "max"])
         self.assertEqual(sorted(mail.outbox[0].to), [self.alice.email, self.max.email])
+        queue = f"https://narvaro.example.se/moderation/accounts/{self.account_a.pk}/"
+        self.assertEqual(
+            mail.outbox[0].subject, f"Narvaro: the moderation queue of {self.account_a} waits"
+        )
+        self.assertIn(f"1 item on {self.account_a} waits for review.", mail.outbox[0].body)
+        self.assertIn("(1 day)", mail.outbox[0].body)
+        self.assertIn(f"Review the moderation queue in Narvaro: {queue}", mail.outbox[0].body)
         # Hourly runs after that raise nothing new until the seventh day.
         for hours in range(26, 7 * 24, 7):
             self.assertEqual(self.run_monitor(dt.timedelta(hours=hours)), [], hours)
-        (escalated_id,) = self.run_monitor(dt.timedelta(days=7, hours=1))
+        with self.settings(NARVARO_BASE_URL="https://narvaro.example.se"):
+            (escalated_id,) = self.run_monitor(dt.timedelta(days=7, hours=1))
         escalated = SupervisionAlert.objects.get(pk=escalated_id)
         self.assertEqual(escalated.level, SupervisionAlert.Level.ESCALATED)
         # The managers and the records officer (R15).
         self.assertEqual(escalated.recipients, ["alice", "rita"])
         self.assertEqual(sorted(mail.outbox[1].to), [self.alice.email, self.rita.email])
+        self.assertIn("(7 days)", mail.outbox[1].body)
+        self.assertIn(queue, mail.outbox[1].body)
+        # Everyone told can open the queue the mails link to.
+        path = queue.removeprefix("https://narvaro.example.se")
+        for person in (self.max, self.alice, self.rita):
+            self.assertEqual(self.client_for(person).get(path).status_code, 200, person)
         self.assertEqual(self.run_monitor(dt.timedelta(days=8)), [])
         self.assertEqual(self.run_monitor(dt.timedelta(days=30)), [])
         self.assertEqual(SupervisionAlert.objects.count(), 2)
@@ -59,6 +74,22 @@ class SupervisionTests(ModerationTestCase):
         self.assertEqual(
             AuditEvent.objects.filter(target_type="moderation.supervisionalert").count(), 2
         )
+
+    def test_the_alerts_are_in_the_organisations_language_with_the_queues_address(self) -> None:
+        with time_machine.travel(T0 + dt.timedelta(minutes=5), tick=False):
+            self.inbound("2")
+        with self.settings(LANGUAGE_CODE="sv", NARVARO_BASE_URL="https://narvaro.example.se"):
+            self.run_monitor(dt.timedelta(hours=25))
+            self.run_monitor(dt.timedelta(days=7, hours=1))
+        overdue, escalated = mail.outbox
+        queue = f"https://narvaro.example.se/moderation/accounts/{self.account_a.pk}/"
+        self.assertEqual(overdue.subject, f"Narvaro: modereringskön för {self.account_a} väntar")
+        self.assertIn(f"2 inlägg på {self.account_a} väntar på granskning.", overdue.body)
+        self.assertIn("(1 dag)", overdue.body)
+        self.assertIn("Kontoinnehavaren ska ha uppsikt över kommentarerna", overdue.body)
+        self.assertIn(f"Granska modereringskön i Narvaro: {queue}", overdue.body)
+        self.assertIn("(7 dagar)", escalated.body)
+        self.assertIn(f"Granska modereringskön i Narvaro: {queue}", escalated.body)
 
     def test_a_review_resolves_the_alert_and_starts_a_new_period(self) -> None:
         (alert_id,) = self.run_monitor(dt.timedelta(hours=25))

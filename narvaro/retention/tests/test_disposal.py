@@ -222,19 +222,49 @@ class DisposalTests(NarvaroTestCase):
     def test_the_scheduled_job_only_makes_dry_runs_and_reminds_r27(self) -> None:
         rule = self.rule()
         before = contents()
-        result = retention_dry_runs.call()
+        with self.settings(NARVARO_BASE_URL="https://narvaro.example.se"):
+            result = retention_dry_runs.call()
         run = DisposalRun.objects.get()
         self.assertEqual((result["dry_runs"], run.rule, run.state), ([run.pk], rule, "dry_run"))
         self.assertEqual(contents(), before)
         (message,) = mail.outbox
         self.assertEqual(sorted(message.to), ["adam@example.org", "rita@example.org"])
-        self.assertIn("KS 2025/118 punkt 4.2): 4 item(s)", message.body)
+        self.assertEqual(message.subject, "Narvaro: disposal (gallring) runs wait for a decision")
+        self.assertIn(
+            "- Kommentarer av ringa betydelse (KS 2025/118 punkt 4.2): 4 items", message.body
+        )
+        # The whole address of the run's page, where it is reviewed and committed.
+        self.assertIn(f"https://narvaro.example.se/records-management/runs/{run.pk}/", message.body)
+        for person in (self.rita, self.adam):
+            page = self.client_for(person).get(f"/records-management/runs/{run.pk}/")
+            self.assertContains(page, "Commit the disposal")
         # While that dry run waits, the next week makes no new one and sends nothing.
         self.assertEqual(retention_dry_runs.call()["dry_runs"], [])
         self.assertEqual((DisposalRun.objects.count(), len(mail.outbox)), (1, 1))
         # Once it is committed, the next week lists what has become old enough since.
         services.disposal_run_commit(actor=self.rita, run=run)
         self.assertEqual(len(retention_dry_runs.call()["dry_runs"]), 1)
+
+    def test_the_reminder_is_in_the_organisations_language_r27(self) -> None:
+        self.rule()
+        self.rule(record_class=RecordClass.REMOVED_POSTS, name="Borttagna inlägg")
+        with self.settings(LANGUAGE_CODE="sv", NARVARO_BASE_URL="https://narvaro.example.se"):
+            retention_dry_runs.call()
+        (message,) = mail.outbox
+        self.assertEqual(message.subject, "Narvaro: provkörningar av gallring väntar på beslut")
+        self.assertIn("Ingenting har gallrats ännu", message.body)
+        runs = {run.rule.name: run for run in DisposalRun.objects.select_related("rule")}
+        self.assertEqual(runs["Kommentarer av ringa betydelse"].item_count, 4)
+        self.assertIn(
+            "- Kommentarer av ringa betydelse (KS 2025/118 punkt 4.2): 4 handlingar", message.body
+        )
+        self.assertEqual(runs["Borttagna inlägg"].item_count, 1)
+        self.assertIn("- Borttagna inlägg (KS 2025/118 punkt 4.2): 1 handling\n", message.body)
+        for run in runs.values():
+            self.assertIn(
+                f"https://narvaro.example.se/records-management/runs/{run.pk}/", message.body
+            )
+        self.assertNotIn("item", message.body)
 
     def test_an_item_on_an_open_request_survives_a_matching_rule_r27(self) -> None:
         from narvaro.disclosure import services as disclosure
