@@ -53,7 +53,7 @@ def test_new_conversations_are_shown_in_place(page: Page, cast: Cast) -> None:
     page.goto("/inbox/")
     page.wait_for_function("() => window.htmx !== undefined")
     rows_before = page.locator("[data-shortcut-row]").count()
-    badge_before = page.locator("#inbox-tabs a[aria-current] .ds-badge").inner_text()
+    badge_before = page.locator("#inbox-tabs a[aria-current] .ds-tag").inner_text()
 
     account = cast.home_account("manager")
     capture_batch(
@@ -88,7 +88,7 @@ def test_new_conversations_are_shown_in_place(page: Page, cast: Cast) -> None:
         arg=fresh.pk,
     )
     assert "Listan är uppdaterad" in page.locator("#news").inner_text()
-    badge_after = page.locator("#inbox-tabs a[aria-current] .ds-badge").inner_text()
+    badge_after = page.locator("#inbox-tabs a[aria-current] .ds-tag").inner_text()
     assert int(badge_after) == int(badge_before) + 1
     assert page.locator(f"a[href*='/inbox/{newest}/']").count() == 1
     violations = axe_violations(page)
