@@ -94,6 +94,7 @@ def classifier(request: AuthedRequest) -> HttpResponse:
         "recent": selectors.recent_items_for_user(request.user),
         "may_train": _may_train(request),
         "reclassify_days": settings.NARVARO_RADAR_RECLASSIFY_DAYS,
+        "min_labels": settings.NARVARO_RADAR_MIN_LABELS,
     }
     return render(request, "radar/classifier.html", context)
 

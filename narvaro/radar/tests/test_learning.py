@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,6 +147,14 @@ class LearningTests(NarvaroTestCase):
         self.assertEqual((version.status, version.active), ("too_few", False))
         page = self.client_for(self.alice).get(reverse("radar:classifier"))
         self.assertContains(page, "Too few labels")
+        self.assertContains(
+            page, "10 labels; training needs 20, in at least two categories with two labels each"
+        )
+        client = self.client_for(self.alice)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+        swedish = client.get(reverse("radar:classifier"))
+        self.assertContains(swedish, "10 etiketter; träningen behöver 20")
+        self.assertNotContains(swedish, "training needs")
         self.assertContains(page, "The rules")
 
     def test_a_stored_model_whose_bytes_were_changed_is_not_loaded(self) -> None:
