@@ -150,6 +150,7 @@ class ItemEvent(ChainedEntry):
         REMOVED = "removed", _("Removed by moderation")
         REPORTED = "reported", _("Reported to the platform")
         BLOCKED = "blocked", _("Author blocked")
+        MEDIA_WITHHELD = "media_withheld", _("Media withheld (child sexual abuse material)")
         FLAGGED_CASE = "case", _("Registered as a case (ärende)")
         FLAGGED_SECRET = "secret", _("Flagged secret (sekretess)")
         SECRET_LIFTED = "secret_lifted", _("Secrecy flag lifted")

@@ -179,7 +179,12 @@ _DIGEST_CHUNK = 500
 
 
 def _media_withheld_events() -> QuerySet[ItemEvent]:
-    return ItemEvent.objects.filter(source="moderation", details__reason__in=MEDIA_WITHHELD_REASONS)
+    # The decision is recorded as MEDIA_WITHHELD when it is made, whatever the platform then
+    # answers; a moderation event with such a reason (written before that type) counts too.
+    return ItemEvent.objects.filter(
+        Q(type=ItemEvent.Type.MEDIA_WITHHELD)
+        | Q(source="moderation", details__reason__in=MEDIA_WITHHELD_REASONS)
+    )
 
 
 def media_withheld_ids(item_ids: Sequence[int]) -> set[int]:

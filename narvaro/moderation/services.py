@@ -42,6 +42,7 @@ from django.utils.translation import ngettext
 from narvaro.archive.events import item_event_record
 from narvaro.archive.feed import feed_process
 from narvaro.archive.models import Direction, Item, ItemEvent, ItemVersion, VersionMedia
+from narvaro.archive.selectors import media_withheld_digests, media_withheld_ids
 from narvaro.channels import actions as platform
 from narvaro.channels.connectors.base import Connector, PostDraft
 from narvaro.channels.models import Account, CommentPolicyVersion, Connection, PlatformAction
@@ -231,22 +232,6 @@ def _store(folder: str, data: bytes, extension: str) -> tuple[str, str]:
     return digest, name
 
 
-def _restricted_media_digests(items: list[Item]) -> set[str]:
-    """Media of items moderated as restricted: never drawn in any rendering (R19)."""
-    restricted = set(
-        ModerationAction.objects.filter(item__in=items, restricted=True).values_list(
-            "item_id", flat=True
-        )
-    )
-    if not restricted:
-        return set()
-    return set(
-        VersionMedia.objects.filter(
-            version__item_id__in=restricted, media__isnull=False
-        ).values_list("media__sha256", flat=True)
-    )
-
-
 def item_rendering(item: Item, *, restricted: bool, title: str) -> bytes:
     """A PDF of `item` in its thread, as the archive holds it (R17).
 
@@ -282,7 +267,8 @@ def item_rendering(item: Item, *, restricted: bool, title: str) -> bytes:
         language=language,
         preamble=[_("Rendered before moderation of %(item)s.") % {"item": item}],
     )
-    withheld = _restricted_media_digests(thread)
+    # Media withheld after a CSAM decision (on any item with the same file) are never drawn.
+    withheld = media_withheld_digests(media)
     return html_to_pdf(
         html, pdf_a=False, media={sha: name for sha, name in media.items() if sha not in withheld}
     )
@@ -379,6 +365,21 @@ def moderation_act(
     if action != Action.BLOCK:
         block_until = None
     restricted = reason in RESTRICTED_REASONS
+    if restricted and not media_withheld_ids([item.pk]):
+        # R19/R20 follow the decision, not the platform's answer: from now on the item's
+        # media (and the same files elsewhere) are shown, served and copied nowhere, also
+        # when the hide or report below fails.
+        item_event_record(
+            item=item,
+            type=ItemEvent.Type.MEDIA_WITHHELD,
+            details={
+                "reason": reason,
+                "action": action,
+                "policy_version": version.number if version else None,
+            },
+            actor=actor,
+            source="moderation",
+        )
     pdf = item_rendering(
         item,
         restricted=restricted,

@@ -72,6 +72,7 @@ EVENT_TYPES = {
     "removed": "moderation",
     "reported": "moderation",
     "blocked": "moderation",
+    "media_withheld": "moderation",
     "case": "registration",
     "secret": "registration",
     "secret_lifted": "registration",

@@ -159,3 +159,30 @@ def test_the_moderate_page_works_against_the_server(mastodon: MastodonServer) ->
     record = ModerationAction.objects.get()
     assert response.status_code == 302 and response["Location"] == record.get_absolute_url()
     assert record.status == ModerationAction.Status.DONE
+
+
+def test_a_csam_decision_withholds_the_media_even_when_the_platform_refuses(
+    mastodon: MastodonServer,
+) -> None:
+    """R19/R20 follow the decision: the hide fails on Mastodon, the media are withheld anyway."""
+    from narvaro.archive.selectors import media_withheld_ids
+
+    world = setup_world(mastodon)
+    failed = act(world, "hide", reason=Reason.CSAM, reason_text="Sexuella övergrepp på barn")
+    assert failed.status == ModerationAction.Status.FAILED
+    assert failed.restricted
+    events = list(ItemEvent.objects.filter(item=world["item"]).values_list("type", flat=True))
+    assert events == [ItemEvent.Type.MEDIA_WITHHELD]  # no "hidden": the platform refused
+    assert media_withheld_ids([world["item"].pk]) == {world["item"].pk}
+    assert verify_archive().intact
+    # The record page says the attachments are withheld, for everyone.
+    client = Client()
+    client.force_login(world["moderator"])
+    page = client.get(world["item"].get_absolute_url()).content.decode()
+    assert "The attachments are withheld" in page
+    # Deciding again (by hand this time) does not withhold twice.
+    act(world, "hide", reason=Reason.CSAM, reason_text="Gjort på plattformen", by_hand=True)
+    assert (
+        ItemEvent.objects.filter(item=world["item"], type=ItemEvent.Type.MEDIA_WITHHELD).count()
+        == 1
+    )
