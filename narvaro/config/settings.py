@@ -340,8 +340,8 @@ for _name in (
 NARVARO_RADAR_MIN_LABELS = env_int("NARVARO_RADAR_MIN_LABELS", 20)
 if NARVARO_RADAR_MIN_LABELS < 8:
     raise ImproperlyConfigured("NARVARO_RADAR_MIN_LABELS must be 8 or more")
-# When a trained model comes into use, the items the machine classified in this many days
-# are read again by it (a category a person set is kept).
+# When a trained model comes into use, the items posted in this many days that the machine
+# classified are read again by it (a category a person set is kept).
 NARVARO_RADAR_RECLASSIFY_DAYS = env_int("NARVARO_RADAR_RECLASSIFY_DAYS", 90)
 if NARVARO_RADAR_RECLASSIFY_DAYS < 0:
     raise ImproperlyConfigured("NARVARO_RADAR_RECLASSIFY_DAYS must be 0 or more")

@@ -136,13 +136,16 @@ RECLASSIFY_CHUNK = 2000
 
 
 def items_reclassify(*, since: dt.datetime | None = None) -> int:
-    """Read again, with the classifier now in use, what the machine classified since `since`.
+    """Read again, with the classifier now in use, what the machine classified of the items
+    posted since `since`.
 
-    When a model comes into use (it beat the rules on held-out labels), the items the rules or
-    an older model classified in the last NARVARO_RADAR_RECLASSIFY_DAYS days get its reading,
-    so the inbox, the radar's critique share and the classifier page speak with one voice.
-    A category a person set is never touched, also when set while this runs. Returns how many
-    items changed category; `signals.categories_revised` tells the inbox which.
+    When a model comes into use (it beat the rules on held-out labels), the items posted in the
+    last NARVARO_RADAR_RECLASSIFY_DAYS days that the rules or an older model classified get its
+    reading, so the inbox, the radar's critique share and the classifier page speak with one
+    voice. A category a person set is never touched, also when set while this runs (the rows
+    are locked and read again before they are written). A disposed item (its text dropped
+    by gallring) keeps its category: there is nothing to read. Returns how many items changed
+    category; `signals.categories_revised` tells the inbox which.
     """
     if since is None:
         since = timezone.now() - dt.timedelta(days=settings.NARVARO_RADAR_RECLASSIFY_DAYS)
@@ -164,7 +167,8 @@ def items_reclassify(*, since: dt.datetime | None = None) -> int:
             return changed
         after = rows[-1][0]
         texts = dict(_latest_versions([row[1] for row in rows]).values_list("pk", "latest_text"))
-        readings = learning.read([texts.get(row[1]) or "" for row in rows], model)
+        rows = [row for row in rows if texts.get(row[1]) is not None]  # not disposed
+        readings = learning.read([texts[row[1]] or "" for row in rows], model)
         now = timezone.now()
         revised: dict[int, Classification] = {}
         changes: dict[int, tuple[str, str]] = {}
@@ -192,16 +196,18 @@ def items_reclassify(*, since: dt.datetime | None = None) -> int:
         if not revised:
             continue
         with transaction.atomic():
-            # Rows a person labelled since they were read keep the person's category.
-            labelled = set(
+            # Every row to be written is locked and read again: one a person labelled since it
+            # was read keeps the person's category (item_category_set locks the row too).
+            current = dict(
                 Classification.objects.select_for_update()
-                .filter(pk__in=revised, source=Classification.Source.STAFF)
-                .values_list("pk", flat=True)
+                .filter(pk__in=revised)
+                .values_list("pk", "source")
             )
-            for pk in labelled:
-                item_id = next(r[1] for r in rows if r[0] == pk)
-                changes.pop(item_id, None)
-                del revised[pk]
+            item_of = {row[0]: row[1] for row in rows}
+            for pk in list(revised):
+                if current.get(pk, Classification.Source.STAFF) == Classification.Source.STAFF:
+                    changes.pop(item_of[pk], None)
+                    del revised[pk]
             Classification.objects.bulk_update(
                 list(revised.values()),
                 [
@@ -215,11 +221,16 @@ def items_reclassify(*, since: dt.datetime | None = None) -> int:
             )
             if changes:
                 transaction.on_commit(
-                    lambda changes=changes: categories_revised.send(  # type: ignore[misc]
-                        sender=Classification, changes=changes
-                    )
+                    lambda changes=changes: _revised_send(changes)  # type: ignore[misc]
                 )
         changed += len(changes)
+
+
+def _revised_send(changes: dict[int, tuple[str, str]]) -> None:
+    """Tell the receivers; one that fails is logged and does not stop the reading."""
+    for receiver, result in categories_revised.send_robust(sender=Classification, changes=changes):
+        if isinstance(result, Exception):
+            logger.error("radar: %s failed on revised categories", receiver, exc_info=result)
 
 
 def item_category_set(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from narvaro.archive.models import Item
+from narvaro.archive.models import Item, ItemVersion
 from narvaro.archive.services import capture_batch
 from narvaro.archive.tests.support import a_capture
 from narvaro.lib.testing import NarvaroTestCase
@@ -125,6 +127,7 @@ class LearningTests(NarvaroTestCase):
         for item_id, (_, category) in zip(self.ids, self.corpus, strict=True):
             self.assertEqual(Classification.objects.get(item_id=item_id).category, category)
         # The conversations the later items opened follow the model's reading.
+        self.assertEqual(Conversation.objects.filter(root_item_id__in=later).count(), 2)
         for conversation in Conversation.objects.filter(root_item_id__in=later):
             self.assertEqual(conversation.category, "critique")
         # The classifier page says how many were read again and changed.
@@ -132,6 +135,59 @@ class LearningTests(NarvaroTestCase):
         self.assertContains(page, "the model read again what the machine had classified")
         # Reading again with the same model changes nothing more.
         self.assertEqual(services.items_reclassify(), 0)
+
+    def later_items(self) -> list[int]:
+        now = timezone.now()
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture("later-1", "Fjärde veckan utan sophämtning på Skolgatan", created_at=now),
+                a_capture(
+                    "later-2", "Sophämtningen har uteblivit igen på Skolgatan", created_at=now
+                ),
+            ],
+            source="test",
+        )
+        later = list(
+            Item.objects.filter(remote_id__startswith="later-")
+            .order_by("remote_id")
+            .values_list("pk", flat=True)
+        )
+        services.items_classify(later)
+        return later
+
+    def test_a_label_set_while_the_model_reads_again_is_kept(self) -> None:
+        later = self.later_items()
+        self.correct_all()
+        read = learning.read
+        labelled: list[int] = []
+
+        def read_then_a_person_labels(texts: list[str], model: object) -> list[object]:
+            readings = read(texts, model)  # type: ignore[arg-type]
+            if model is not None and not labelled:  # between the reading and the writing
+                services.item_category_set(item_id=later[0], category="praise", actor=self.alice)
+                labelled.append(later[0])
+            return readings  # type: ignore[return-value]
+
+        with mock.patch.object(learning, "read", read_then_a_person_labels):
+            version = services.model_train()
+        assert version is not None and version.active
+        self.assertEqual(labelled, [later[0]])
+        first = Classification.objects.get(item_id=later[0])
+        self.assertEqual((first.category, first.source), ("praise", "staff"))
+        self.assertEqual(Classification.objects.get(item_id=later[1]).source, "model")
+
+    def test_a_disposed_item_is_not_read_again(self) -> None:
+        later = self.later_items()
+        self.correct_all()
+        # Gallring dropped the first item's text (its digest stays).
+        ItemVersion.objects.filter(item_id=later[0]).update(text=None)
+        before = Classification.objects.get(item_id=later[0])
+        version = services.model_train()
+        assert version is not None and version.active
+        after = Classification.objects.get(item_id=later[0])
+        self.assertEqual((after.category, after.source), (before.category, "rules"))
+        self.assertEqual(Classification.objects.get(item_id=later[1]).source, "model")
 
     def test_no_new_labels_no_new_training(self) -> None:
         self.correct_all()
