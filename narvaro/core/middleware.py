@@ -6,7 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 
@@ -42,6 +42,34 @@ class OrganisationLanguageMiddleware:
         if not settings.NARVARO_BROWSER_LANGUAGE:
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class HtmxSignInMiddleware:
+    """An htmx request whose session has ended answers 401, not the sign-in page.
+
+    `login_required` and the second-factor step answer with a redirect, which the browser
+    follows inside the XHR: htmx would then swap the whole sign-in page into a poller (inside
+    a live region). With 401 nothing is swapped; the page says the session has ended and stops
+    polling (app.js), and what is typed on the page stays.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") == "true" and response.status_code in (301, 302):
+            from django.conf import settings
+
+            location = response.get("Location", "")
+            targets = (
+                resolve_url(settings.LOGIN_URL),
+                reverse("core:two_factor_verify"),
+                reverse("core:two_factor_setup"),
+            )
+            if location.split("?")[0] in targets:
+                return HttpResponse(status=401)
+        return response
 
 
 class RequireTwoFactorMiddleware:

@@ -9,6 +9,7 @@ secret-flagged or disposed item shows as such here too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -237,12 +238,63 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """What a conversation page shows, counted: the page polls with it to learn of changes.
+
+    Counts, not the highest ids: an id handed out before a slower transaction commits would
+    otherwise be skipped. `facts` is a short digest of the facts shown at the top (status,
+    unit, assignee, category, due time, first response), which change without an event when
+    the classifier's reading or the harvest changes them.
+    """
+
+    messages: int
+    events: int
+    item_events: int
+    versions: int
+    facts: str
+
+    def encode(self) -> str:
+        return f"{self.messages}.{self.events}.{self.item_events}.{self.versions}.{self.facts}"
+
+    @classmethod
+    def decode(cls, value: str) -> Stamp | None:
+        parts = value.split(".")
+        if len(parts) != 5 or not all(p.isdecimal() for p in parts[:4]):
+            return None
+        messages, events, item_events, versions = (int(p) for p in parts[:4])
+        return cls(messages, events, item_events, versions, parts[4])
+
+
+def _facts_digest(conversation: Conversation) -> str:
+    facts = (
+        conversation.status,
+        conversation.unit_id,
+        conversation.assignee_id,
+        conversation.category,
+        conversation.due_at,
+        conversation.first_response_at,
+    )
+    return hashlib.sha256(repr(facts).encode()).hexdigest()[:12]
+
+
+def conversation_stamp(conversation: Conversation) -> Stamp:
+    """The conversation's stamp now (four counting queries)."""
+    item_ids = ConversationItem.objects.filter(conversation=conversation).values("item_id")
+    return Stamp(
+        messages=ConversationItem.objects.filter(conversation=conversation).count(),
+        events=ConversationEvent.objects.filter(conversation=conversation).count(),
+        item_events=ItemEvent.objects.filter(item_id__in=item_ids).count(),
+        versions=ItemVersion.objects.filter(item_id__in=item_ids).count(),
+        facts=_facts_digest(conversation),
+    )
+
+
+@dataclass(frozen=True)
 class Timeline:
     entries: list[Entry]
     events: list[ConversationEvent]
-    # The newest message link and event shown: the page asks for what came after them.
-    last_link_id: int = 0
-    last_event_id: int = 0
+    # What the page shows, counted (the poll asks whether it changed).
+    stamp: Stamp
 
 
 def conversation_timeline(conversation: Conversation, user: User) -> Timeline:
@@ -254,17 +306,21 @@ def conversation_timeline(conversation: Conversation, user: User) -> Timeline:
     )
     item_ids = [link.item_id for link in links]
     newest: dict[int, tuple[str, int]] = {}
+    versions = 0
     for item_id, text, number in (
         ItemVersion.objects.filter(item_id__in=item_ids)
         .order_by("item_id", "-number")
         .values_list("item_id", "text", "number")
     ):
         newest.setdefault(item_id, (text or "", number))
+        versions += 1
     marks: dict[int, set[str]] = {}
+    item_events = 0
     for item_id, type_ in ItemEvent.objects.filter(item_id__in=item_ids).values_list(
         "item_id", "type"
     ):
         marks.setdefault(item_id, set()).add(type_)
+        item_events += 1
     restricted = conversation.restricted and not sees_restricted(user, conversation)
     secret_ok = sees_secret_records(user)
     entries = []
@@ -297,18 +353,13 @@ def conversation_timeline(conversation: Conversation, user: User) -> Timeline:
     return Timeline(
         entries=entries,
         events=events,
-        last_link_id=max((link.pk for link in links), default=0),
-        last_event_id=max((event.pk for event in events), default=0),
-    )
-
-
-def conversation_changes(
-    conversation: Conversation, *, after_link: int, after_event: int
-) -> tuple[int, int]:
-    """How many messages and events the conversation got after the given ones (one query each)."""
-    return (
-        ConversationItem.objects.filter(conversation=conversation, pk__gt=after_link).count(),
-        ConversationEvent.objects.filter(conversation=conversation, pk__gt=after_event).count(),
+        stamp=Stamp(
+            messages=len(links),
+            events=len(events),
+            item_events=item_events,
+            versions=versions,
+            facts=_facts_digest(conversation),
+        ),
     )
 
 

@@ -63,14 +63,12 @@ def _filters(request: AuthedRequest) -> tuple[FilterForm, selectors.InboxFilters
     return form, filters
 
 
+# Parameters of one page view or poll, not of the list itself: links and tabs drop them.
+_NOT_THE_LIST = ("page", "since", "shown", "updated")
+
+
 def _querystring(request: AuthedRequest) -> str:
-    return urlencode(
-        [
-            (k, str(v))
-            for k, v in request.GET.items()
-            if k not in ("page", "since", "shown", "updated")
-        ]
-    )
+    return urlencode([(k, str(v)) for k, v in request.GET.items() if k not in _NOT_THE_LIST])
 
 
 @login_required
@@ -90,9 +88,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     tabs = []
     for view in ("active", "mine", "unassigned", "overdue", "waiting", "done", "all"):
         params = {
-            k: str(v)
-            for k, v in request.GET.items()
-            if k not in ("page", "view", "since", "shown", "updated")
+            k: str(v) for k, v in request.GET.items() if k != "view" and k not in _NOT_THE_LIST
         }
         params["view"] = view
         tabs.append(
@@ -139,6 +135,7 @@ def inbox_news(request: AuthedRequest) -> HttpResponse:
         {
             "count": count,
             "reload_url": "?" + querystring,
+            "list_url": reverse("inbox:inbox") + (f"?{querystring}" if querystring else ""),
             # The same list, first page, refreshed in place by htmx.
             "show_url": reverse("inbox:inbox")
             + "?"
@@ -244,30 +241,32 @@ def conversation_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "inbox/conversation.html", context)
 
 
-def _int_param(request: AuthedRequest, name: str) -> int:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else 0
-
-
 @login_required
 @require_GET
 def conversation_updates(request: AuthedRequest, pk: int) -> HttpResponse:
-    """What changed in a conversation since the page was loaded (polled by htmx).
+    """What changed in a conversation since the page was drawn (polled by htmx with its stamp).
 
-    Nothing new answers 204 (no swap, nothing announced). Otherwise the facts, the messages and
-    the history are sent again, swapped in place, and the live region says what came: the
+    Nothing changed answers 204 (no swap, nothing announced). Otherwise the facts, the messages
+    and the history are sent again, swapped in place, and the live region says what came: the
     forms on the page, and what is typed in them, are not touched.
     """
     # Moved out of the person's units, it is not found (404) like any other conversation they
     # cannot see; the page then says so and stops polling (app.js, data-gone-text).
     conversation = selectors.get_conversation_for_user(request.user, pk)
-    new_messages, new_events = selectors.conversation_changes(
-        conversation,
-        after_link=_int_param(request, "items"),
-        after_event=_int_param(request, "events"),
-    )
-    if not (new_messages or new_events):
+    shown = selectors.Stamp.decode(request.GET.get("stamp", ""))
+    now = selectors.conversation_stamp(conversation)
+    if shown == now:
         return HttpResponse(status=204)
+    new_messages = max(0, now.messages - shown.messages) if shown else 0
+    changes = (
+        max(0, now.events - shown.events)
+        + max(0, now.item_events - shown.item_events)
+        # an edit is a new version; a new message brings its first one
+        + max(0, now.versions - shown.versions - new_messages)
+        + (now.facts != shown.facts)
+        if shown
+        else 0
+    )
     _log_view(request, conversation)  # the archived messages are shown again
     return render(
         request,
@@ -276,7 +275,7 @@ def conversation_updates(request: AuthedRequest, pk: int) -> HttpResponse:
             "conversation": conversation,
             "timeline": selectors.conversation_timeline(conversation, request.user),
             "new_messages": new_messages,
-            "new_events": new_events,
+            "new_events": changes,
             "can_moderate": unit_access(request.user).allows(
                 conversation.account.unit_id, Capability.MODERATE
             ),

@@ -94,9 +94,10 @@ def test_new_conversations_are_shown_in_place(page: Page, cast: Cast) -> None:
     violations = axe_violations(page)
     assert not violations, format_violations(violations)
 
-    # The next poll counts from the refresh: nothing new, nothing announced.
-    poll_now(page, "#news-poll")
-    page.wait_for_timeout(500)
+    # The next poll counts from the refresh: nothing new (204), nothing announced.
+    with page.expect_response(lambda r: "/inbox/news/" in r.url) as polled:
+        poll_now(page, "#news-poll")
+    assert polled.value.status == 204
     assert page.locator("#news [data-show-news]").count() == 0
 
 
@@ -159,3 +160,25 @@ def test_an_open_conversation_shows_a_colleagues_answer_and_keeps_the_draft(
     )
     assert page.locator("#conversation-poll[hx-get]").count() == 0
     assert page.input_value("#id_text") == "Hej Anna, vi har öppet"
+    assert page.locator("#conversation-news a[href='/inbox/']").count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_an_ended_session_stops_the_polling_and_keeps_the_draft(page: Page, cast: Cast) -> None:
+    newest, _late, _answered = inbox_support.home_conversations(cast, "manager")
+    inbox_support.connected_conversation(cast, "manager")
+    sign_in(page, "alice")
+    page.goto(f"/inbox/{newest}/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.fill("#id_text", "Ett svar under arbete")
+    page.context.clear_cookies()  # the session ends (signed out elsewhere, or timed out)
+    with page.expect_response(lambda r: "/updates/" in r.url) as polled:
+        poll_now(page, "#conversation-poll")
+    assert polled.value.status == 401
+    page.wait_for_function(
+        "() => document.getElementById('conversation-news').textContent.includes('Logga in igen')"
+    )
+    assert page.locator("#conversation-poll[hx-get]").count() == 0
+    assert page.locator("main #id_username").count() == 0  # no sign-in page swapped in
+    assert page.input_value("#id_text") == "Ett svar under arbete"

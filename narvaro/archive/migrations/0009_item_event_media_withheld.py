@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0008_item_event_blocked'),
+        ("archive", "0008_item_event_blocked"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='itemevent',
-            name='type',
-            field=models.CharField(choices=[('deleted', 'Deleted on the platform'), ('hidden', 'Hidden'), ('unhidden', 'Shown again'), ('removed', 'Removed by moderation'), ('reported', 'Reported to the platform'), ('blocked', 'Author blocked'), ('media_withheld', 'Media withheld (child sexual abuse material)'), ('case', 'Registered as a case (ärende)'), ('secret', 'Flagged secret (sekretess)'), ('secret_lifted', 'Secrecy flag lifted'), ('disposed', 'Disposed of (gallring)')], max_length=20, verbose_name='event'),
+            model_name="itemevent",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("deleted", "Deleted on the platform"),
+                    ("hidden", "Hidden"),
+                    ("unhidden", "Shown again"),
+                    ("removed", "Removed by moderation"),
+                    ("reported", "Reported to the platform"),
+                    ("blocked", "Author blocked"),
+                    ("media_withheld", "Media withheld (child sexual abuse material)"),
+                    ("case", "Registered as a case (ärende)"),
+                    ("secret", "Flagged secret (sekretess)"),
+                    ("secret_lifted", "Secrecy flag lifted"),
+                    ("disposed", "Disposed of (gallring)"),
+                ],
+                max_length=20,
+                verbose_name="event",
+            ),
         ),
     ]

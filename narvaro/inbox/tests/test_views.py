@@ -1032,43 +1032,58 @@ class AuditAndNewsTests(InboxTestCase):
         conversation = self.converse("Har ni öppet i påsk?", minutes_ago=60)
         client = self.client_for(self.alice)
         page = client.get(reverse("inbox:conversation_detail", args=[conversation.pk]))
-        timeline = page.context["timeline"]
         url = reverse("inbox:conversation_updates", args=[conversation.pk])
-        marks = {"items": timeline.last_link_id, "events": timeline.last_event_id}
+        shown = {"stamp": page.context["timeline"].stamp.encode()}
         self.assertContains(page, 'id="conversation-poll"')
-        self.assertContains(page, f"{url}?items={marks['items']}&amp;events={marks['events']}")
+        self.assertContains(page, f"{url}?stamp={shown['stamp']}")
         views_logged = AuditEvent.objects.filter(summary__icontains="viewed").count()
-        # Nothing happened: nothing to swap or announce.
-        self.assertEqual(client.get(url, marks).status_code, 204)
+        # Nothing happened: nothing to swap or announce, in a fixed number of queries.
+        with CaptureQueriesContext(connection) as quiet_queries:
+            self.assertEqual(client.get(url, shown).status_code, 204)
         # A colleague answers on the platform (the harvest finds it), and another assigns it.
         self.answer(conversation, "Ja, vi har öppet.", minutes_ago=10)
         self.post(self.adam, "conversation_assign", conversation, {"assignee": self.alice.pk})
-        update = client.get(url, marks)
+        update = client.get(url, shown)
         self.assertEqual(update.status_code, 200)
-        self.assertEqual((update.context["new_messages"], update.context["new_events"]), (1, 1))
+        self.assertEqual(update.context["new_messages"], 1)
+        # The assignment's event, and the facts (answered, assigned) that changed.
+        self.assertEqual(update.context["new_events"], 2)
         self.assertContains(update, "1 new message in the conversation.")
-        self.assertContains(update, "1 change by a colleague or the system.")
+        self.assertContains(update, "2 changes by colleagues or the system.")
         for part in ("conversation-facts", "conversation-messages", "conversation-history"):
             self.assertContains(update, f'id="{part}" hx-swap-oob="true"')
         self.assertContains(update, "Ja, vi har öppet.")
         self.assertContains(update, "Alice</dd>")
-        # The next poll asks from what is shown now; seeing the messages again is logged.
-        after = update.context["timeline"]
-        self.assertEqual(
-            client.get(
-                url, {"items": after.last_link_id, "events": after.last_event_id}
-            ).status_code,
-            204,
-        )
+        # The next poll asks with what is shown now; seeing the messages again is logged.
+        after = {"stamp": update.context["timeline"].stamp.encode()}
+        with CaptureQueriesContext(connection) as later_queries:
+            self.assertEqual(client.get(url, after).status_code, 204)
+        self.assertEqual(len(later_queries), len(quiet_queries))  # more messages, same cost
         self.assertEqual(
             AuditEvent.objects.filter(summary__icontains="viewed").count(), views_logged + 1
         )
+        # A moderator hides the message (an archive event, no conversation event): shown too.
+        from narvaro.moderation import services as moderation
+        from narvaro.moderation.models import Reason
+
+        moderation.moderation_act(
+            actor=self.adam,
+            item=conversation.root_item,
+            action="hide",
+            reason=Reason.SPAM,
+            reason_text="Reklam",
+            by_hand=True,
+        )
+        hidden = client.get(url, after)
+        self.assertEqual(hidden.status_code, 200)
+        self.assertContains(hidden, "Hidden")
+        # A stamp that is not one (an old page, a hand-made URL) gets the page's parts anew.
+        self.assertEqual(client.get(url, {"stamp": "²"}).status_code, 200)
         # Moved out of the reader's units: not found, like any conversation they cannot see
         # (the page then says so and stops polling); the page carries the words for it.
         self.assertContains(page, 'data-gone-text="This conversation is no longer in your units')
         self.post(self.adam, "conversation_move", conversation, {"unit": self.unit_b.pk})
-        self.assertEqual(self.client_for(self.vera).get(url, marks).status_code, 404)
-        self.assertEqual(self.client_for(self.oscar).get(url, marks).status_code, 404)
+        self.assertEqual(client.get(url, after).status_code, 404)
 
     def test_the_poll_answers_only_for_the_persons_units(self) -> None:
         self.converse("Parken", account=self.account_b, minutes_ago=1)
@@ -1078,3 +1093,7 @@ class AuditAndNewsTests(InboxTestCase):
         self.assertEqual(response.context["count"], 0)
         signed_out = self.client_for(None).get(reverse("inbox:inbox_news"))
         self.assertEqual(signed_out.status_code, 302)
+        # From htmx (a poll after the session ended): 401, so no sign-in page is swapped in.
+        polled = self.client_for(None).get(reverse("inbox:inbox_news"), HTTP_HX_REQUEST="true")
+        self.assertEqual(polled.status_code, 401)
+        self.assertEqual(polled.content, b"")

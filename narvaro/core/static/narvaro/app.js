@@ -78,12 +78,18 @@ document.addEventListener("htmx:afterSwap", (event) => {
 });
 
 // The inbox list refreshed in place ("show" after the new-messages poll): the link that was
-// pressed is gone with the old list, so focus moves to the newest conversation (or to the
-// refreshed list when it is empty) instead of falling back to the top of the page.
+// pressed is gone with the old list, so focus moves to the first conversation of the list
+// (or to the refreshed list when it is empty) instead of falling back to the top of the page.
 (() => {
   let refreshing = false;
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-show-news]")) refreshing = true;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const elt = event.detail.elt;
+    if (refreshing && elt && elt.matches("[data-show-news]") && !event.detail.successful) {
+      refreshing = false; // nothing was swapped: a later poll must not move the focus
+    }
   });
   document.addEventListener("htmx:afterSettle", () => {
     if (!refreshing) return;
@@ -100,16 +106,65 @@ document.addEventListener("htmx:afterSwap", (event) => {
   });
 })();
 
-// A conversation that is no longer the person's (moved to another unit) answers its poll
-// with 404: say so in the live region, once, and stop polling.
-document.addEventListener("htmx:responseError", (event) => {
-  const poller = event.detail.elt;
-  if (!poller || poller.id !== "conversation-poll" || event.detail.xhr.status !== 404) return;
-  const notice = document.createElement("p");
-  notice.className = "ds-paragraph";
-  notice.textContent = poller.dataset.goneText || "";
-  const stopped = document.createElement("div");
-  stopped.id = "conversation-poll";
-  stopped.appendChild(notice);
-  poller.replaceWith(stopped);
-});
+// The pollers of the inbox (the list's new-messages count, an open conversation's changes).
+(() => {
+  const POLLERS = ["news-poll", "conversation-poll"];
+  const isPoller = (elt) => elt && POLLERS.includes(elt.id);
+  const focusable = (region) =>
+    Array.from(region.querySelectorAll("a[href], button, input, select, textarea, [tabindex]"));
+
+  // Not while the tab is hidden: nobody reads it, and a poll that shows messages is logged.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (document.hidden && isPoller(event.detail.elt)) event.preventDefault();
+  });
+
+  // A poll that redraws the region the person is in keeps their place in it (WCAG 2.4.3).
+  let place = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (!isPoller(event.detail.elt)) return;
+    const active = document.activeElement;
+    const region =
+      active &&
+      active.closest(
+        "#news-poll, #conversation-facts, #conversation-messages, #conversation-history",
+      );
+    place = region
+      ? { id: region.id, href: active.getAttribute("href"), at: focusable(region).indexOf(active) }
+      : null;
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!place) return;
+    const { id, href, at } = place;
+    place = null;
+    const region = document.getElementById(id);
+    if (!region || region.contains(document.activeElement)) return;
+    const candidates = focusable(region);
+    const same = href && candidates.find((el) => el.getAttribute("href") === href);
+    const target = same || candidates[Math.min(Math.max(at, 0), candidates.length - 1)];
+    if (target) target.focus();
+  });
+
+  // A poll answered 404 (the conversation was moved out of the person's units) or 401 (the
+  // session ended): say so in the live region, once, with a way on, and stop polling.
+  document.addEventListener("htmx:responseError", (event) => {
+    const poller = event.detail.elt;
+    const status = event.detail.xhr.status;
+    if (!isPoller(poller) || (status !== 404 && status !== 401)) return;
+    const text = status === 401 ? poller.dataset.signedOutText : poller.dataset.goneText;
+    const link = status === 401 ? poller.dataset.signInHref : poller.dataset.listHref;
+    const notice = document.createElement("p");
+    notice.className = "ds-paragraph";
+    notice.textContent = `${text || ""} `;
+    if (link) {
+      const anchor = document.createElement("a");
+      anchor.className = "ds-link";
+      anchor.href = link;
+      anchor.textContent = status === 401 ? poller.dataset.signInText : poller.dataset.listText;
+      notice.appendChild(anchor);
+    }
+    const stopped = document.createElement("div");
+    stopped.id = poller.id;
+    stopped.appendChild(notice);
+    poller.replaceWith(stopped);
+  });
+})();
