@@ -774,11 +774,13 @@ def fixity_alert_raise(*, report: object) -> None:
             body = "\n".join(
                 [
                     ngettext(
-                        "The fixity check found %(count)s problem in the archive:",
-                        "The fixity check found %(count)s problems in the archive:",
+                        "The fixity check found %(count)s problem in the archive.",
+                        "The fixity check found %(count)s problems in the archive.",
                         len(problems),
                     )
                     % {"count": len(problems)},
+                    # The lines are those of `narvaro verify`, which speaks English throughout.
+                    _("As narvaro verify reports them (in English):"),
                     "",
                     *lines,
                     "",

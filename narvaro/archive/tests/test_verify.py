@@ -115,7 +115,8 @@ class VerifyTests(NarvaroTestCase):
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn("mastodon:1 version 1", mail.outbox[0].body)
         self.assertEqual(mail.outbox[0].subject, "Narvaro: the archive failed its fixity check")
-        self.assertIn("The fixity check found 1 problem in the archive:", mail.outbox[0].body)
+        self.assertIn("The fixity check found 1 problem in the archive.", mail.outbox[0].body)
+        self.assertIn("As narvaro verify reports them (in English):", mail.outbox[0].body)
         # The security events of the audit log, where the alert is kept.
         self.assertIn(
             "The alert is in the audit log in Narvaro: "
@@ -139,7 +140,8 @@ class VerifyTests(NarvaroTestCase):
         self.assertEqual(
             message.subject, "Narvaro: kontrollen av arkivets oförändrade skick misslyckades"
         )
-        self.assertIn("Kontrollen av arkivets oförändrade skick hittade 2 problem:", message.body)
+        self.assertIn("Kontrollen av arkivets oförändrade skick hittade 2 problem.", message.body)
+        self.assertIn("Så som narvaro verify rapporterar dem (på engelska):", message.body)
         self.assertIn("mastodon:2 version 1", message.body)
         self.assertIn("Kör `narvaro verify` för att få hela listan.", message.body)
         self.assertIn(
