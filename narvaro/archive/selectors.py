@@ -220,6 +220,13 @@ def media_withheld_digests(digests: Iterable[str] | None = None) -> set[str]:
     return found
 
 
+def attachment_withheld(attachment: VersionMedia, withheld: set[str]) -> bool:
+    """Whether `attachment`'s file or caption is among the `withheld` digests."""
+    return any(
+        f is not None and f.sha256 in withheld for f in (attachment.media, attachment.caption)
+    )
+
+
 def get_attachment_for_user(user: User, pk: int, number: int, position: int) -> VersionMedia:
     """Attachment `position` of version `number` of item `pk`, if `user` may see the item (404).
 
@@ -338,11 +345,7 @@ def record_view_for_user(user: User, item: Item) -> RecordView:
         }
         blocked = media_withheld_digests(digests) if digests else set()
         for view in views:
-            kept = [
-                a
-                for a in view.attachments
-                if not any(f is not None and f.sha256 in blocked for f in (a.media, a.caption))
-            ]
+            kept = [a for a in view.attachments if not attachment_withheld(a, blocked)]
             attachments_withheld += len(view.attachments) - len(kept)
             view.attachments[:] = kept
     if item.pk in withheld:

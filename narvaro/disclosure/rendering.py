@@ -38,7 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from narvaro.archive.models import Item, ItemEvent, ItemVersion, VersionMedia
-from narvaro.archive.selectors import media_withheld_digests
+from narvaro.archive.selectors import attachment_withheld, media_withheld_digests
 
 # PDF/A-3b: archival PDF that may carry attachments (the E-ARK and BagIt packages keep the
 # normalised JSON next to it, not inside it). Riksarkivet accepts PDF/A-1, -2 and -3.
@@ -321,10 +321,7 @@ def _attachment_row(
         alt_plain=segments_plain(alt),
         name=masked_segments(masks, ("file_name", version.pk, position), attachment.original_name),
         image_masked=_image_mask(masks, ("image", version.pk, position)),
-        withheld=any(
-            media is not None and media.sha256 in withheld
-            for media in (attachment.media, attachment.caption)
-        ),
+        withheld=attachment_withheld(attachment, withheld),
     )
 
 

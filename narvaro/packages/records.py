@@ -37,6 +37,7 @@ from narvaro.archive.chain import GENESIS, chain_digest, event_entry, version_en
 from narvaro.archive.models import ChainHead, Item, ItemEvent, ItemVersion, MediaFile, VersionMedia
 from narvaro.archive.selectors import (
     MEDIA_WITHHELD_NOTE,
+    attachment_withheld,
     chain_entries,
     media_withheld_digests,
 )
@@ -292,9 +293,7 @@ class _Writer:
         )
 
     def attachment(self, row: VersionMedia) -> dict[str, Any]:
-        withheld = any(
-            f is not None and f.sha256 in self.withheld for f in (row.media, row.caption)
-        )
+        withheld = attachment_withheld(row, self.withheld)
         return {
             "position": row.position,
             "media_sha256": row.media.sha256 if row.media else None,
