@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         import datetime as dt
 
-        from narvaro.core import signals  # noqa: F401  (connects the audit receivers)
+        from narvaro.core import checks, signals  # noqa: F401  (registers checks and receivers)
         from narvaro.core.scheduler import register_periodic
 
         register_periodic(

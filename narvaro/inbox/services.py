@@ -256,17 +256,32 @@ class ReplyTarget:
 
 def conversations_category_follow(changes: dict[int, tuple[str, str]]) -> int:
     """The classifier changed its reading of items (a new model): the conversations those
-    items opened take the new category, if they still have the one it replaces. A category a
-    person set is a label the classifier keeps, so it never arrives here. One query per kind
-    of change (at most twelve)."""
+    items opened take the new category, if they still have the one it replaces, and their
+    history says so ("Category set", by the classifier). A category a person set is a label
+    the classifier keeps, so it never arrives here. A fixed number of queries per change kind
+    (at most twelve kinds)."""
     by_change: dict[tuple[str, str], list[int]] = {}
     for item_id, change in changes.items():
         by_change.setdefault(change, []).append(item_id)
     updated = 0
+    now = timezone.now()
     for (old, new), item_ids in by_change.items():
-        updated += Conversation.objects.filter(root_item_id__in=item_ids, category=old).update(
-            category=new
-        )
+        with transaction.atomic():
+            following = Conversation.objects.select_for_update().filter(
+                root_item_id__in=item_ids, category=old
+            )
+            ids = list(following.values_list("pk", flat=True))
+            Conversation.objects.filter(pk__in=ids).update(category=new)
+            ConversationEvent.objects.bulk_create(
+                ConversationEvent(
+                    conversation_id=pk,
+                    type=ConversationEvent.Type.CATEGORY,
+                    at=now,
+                    details={"from": old, "to": new, "by": "classifier"},
+                )
+                for pk in ids
+            )
+        updated += len(ids)
     return updated
 
 

@@ -161,6 +161,8 @@ def test_an_open_conversation_shows_a_colleagues_answer_and_keeps_the_draft(
     assert page.locator("#conversation-poll[hx-get]").count() == 0
     assert page.input_value("#id_text") == "Hej Anna, vi har öppet"
     assert page.locator("#conversation-news a[href='/inbox/']").count() == 1
+    # Its actions would answer "not found": they are turned off.
+    assert page.locator("main form[action$='/reply/'] button[type=submit]").is_disabled()
 
 
 @pytest.mark.browser

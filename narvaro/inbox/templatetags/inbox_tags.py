@@ -7,6 +7,8 @@ import datetime as dt
 from django import template
 from django.utils.translation import gettext as _
 
+from narvaro.radar.models import Category
+
 register = template.Library()
 
 
@@ -25,3 +27,12 @@ def business_hours(value: dt.timedelta | None) -> str:
 @register.filter
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)} %"
+
+
+@register.filter
+def category_label(code: str) -> str:
+    """The category's name in the reader's language ("critique" -> "Critique"), or the code."""
+    try:
+        return str(Category(code).label)
+    except ValueError:
+        return code or "–"

@@ -74,7 +74,7 @@ class LearningTests(NarvaroTestCase):
     def test_a_model_coming_into_use_reads_again_what_the_machine_classified(self) -> None:
         # An inbox conversation opened by one of the items, and items only the rules read.
         from narvaro.inbox.derive import conversations_derive
-        from narvaro.inbox.models import Conversation
+        from narvaro.inbox.models import Conversation, ConversationEvent
 
         now = timezone.now()
         capture_batch(
@@ -130,6 +130,22 @@ class LearningTests(NarvaroTestCase):
         self.assertEqual(Conversation.objects.filter(root_item_id__in=later).count(), 2)
         for conversation in Conversation.objects.filter(root_item_id__in=later):
             self.assertEqual(conversation.category, "critique")
+        # Where the category changed, the conversation's history says who changed it.
+        moved = [item_id for item_id in later if before[item_id] != "critique"]
+        followed = Conversation.objects.get(root_item_id=moved[0])
+        event = followed.events.get(type="category")
+        self.assertEqual(
+            (event.actor, event.details),
+            (None, {"from": before[moved[0]], "to": "critique", "by": "classifier"}),
+        )
+        self.assertEqual(
+            ConversationEvent.objects.filter(conversation__root_item_id__in=later)
+            .filter(type="category")
+            .count(),
+            changed,
+        )
+        history = self.client_for(self.alice).get(followed.get_absolute_url())
+        self.assertContains(history, "→ Critique (by the classifier, which was retrained)")
         # The classifier page says how many were read again and changed.
         page = self.client_for(self.alice).get(reverse("radar:classifier"))
         self.assertContains(page, "the model read again what the machine had classified")

@@ -166,5 +166,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
     stopped.id = poller.id;
     stopped.appendChild(notice);
     poller.replaceWith(stopped);
+    if (status === 404 && poller.id === "conversation-poll") {
+      // Its actions would answer "not found" now: they are turned off (the text stays).
+      document.querySelectorAll("main form[method=post] button").forEach((button) => {
+        button.disabled = true;
+      });
+    }
   });
 })();
