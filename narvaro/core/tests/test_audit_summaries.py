@@ -157,8 +157,18 @@ class AuditSummaryDisplayTests(NarvaroTestCase):
         page = self.audit_page("en")
         self.assertIn("<strong>items</strong>: 3</div>", page)
         self.assertIn("<strong>filters</strong>: {&quot;q&quot;: &quot;hus&quot;}</div>", page)
-        self.assertIn("<strong>state</strong>: proposed → active</div>", page)
-        self.assertIn("<strong>closed_on</strong>: – → 2026-03-01</div>", page)
+        # A model's field is named as the model names it, a choice by its label.
+        self.assertIn("<strong>State</strong>: Proposed → Active</div>", page)
+        self.assertIn("<strong>Closed</strong>: – → 2026-03-01</div>", page)
+        swedish = self.audit_page("sv")
+        self.assertIn("<strong>Status</strong>: Föreslaget → Aktivt</div>", swedish)
+        self.assertIn("<strong>Stängt</strong>: – → 2026-03-01</div>", swedish)
+        # The account's own page shows its history the same way.
+        client = self.client_for(self.adam)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+        account_page = client.get(self.account_a.get_absolute_url()).content.decode()
+        self.assertIn("<li>Status: Föreslaget → Aktivt</li>", account_page)
+        self.assertNotIn("state: proposed", account_page)
 
 
 # --- Every summary the code writes is a listed message --------------------------------------
