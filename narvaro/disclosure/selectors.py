@@ -16,10 +16,8 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -230,8 +228,8 @@ def items_sensitive_categories(items: QuerySet[Item]) -> dict[int, set[str]]:
 
     The radar's reading where it has one (it keeps a flag once raised, through later edits);
     for the others (our own posts, items not yet classified) the radar's keywords run on the
-    item's newest text. Two queries whatever the number of items: the ids go to the database
-    as a subquery and the texts are streamed.
+    text of every version, since the printout releases every version. Two queries whatever
+    the number of items: the ids go to the database as a subquery and the texts are streamed.
     """
     ids = items.values("pk")
     found: dict[int, set[str]] = {}
@@ -239,14 +237,12 @@ def items_sensitive_categories(items: QuerySet[Item]) -> dict[int, set[str]]:
         categories = {flag for flag in flags if flag in SENSITIVE_CATEGORIES}
         if categories:
             found[item_id] = categories
-    newest = ItemVersion.objects.filter(item=OuterRef("pk")).order_by("-number").values("text")
-    unread = items_unread(Item.objects.filter(pk__in=ids)).annotate(
-        newest_text=Subquery(newest[:1])
-    )
-    for item_id, text in unread.values_list("pk", "newest_text").iterator(chunk_size=2000):
-        categories = set(sensitive_categories_of(text))
+    unread = items_unread(Item.objects.filter(pk__in=ids)).values("pk")
+    texts = ItemVersion.objects.filter(item_id__in=unread).exclude(text=None)
+    for item_id, text in texts.values_list("item_id", "text").iterator(chunk_size=2000):
+        categories = set(sensitive_categories_of(text or ""))
         if categories:
-            found[item_id] = categories
+            found.setdefault(item_id, set()).update(categories)
     return found
 
 

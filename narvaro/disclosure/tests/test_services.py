@@ -618,6 +618,32 @@ class SensitiveDataTests(NarvaroTestCase):
         [religion] = selectors.request_figures(records_request).sensitive
         self.assertEqual(religion.records, 2)
 
+    def test_an_earlier_version_of_an_unread_record_counts_too_r26(self) -> None:
+        """The printout releases every version: a word only an edit removed still counts."""
+        records_request = new_request(self.rita)
+        self.compile(
+            records_request,
+            "Vår handläggare är sjukskriven, svaren dröjer.",
+            direction="drawn_up",
+            author_handle="@biblioteket@social.example",
+        )
+        item = Item.objects.get()
+        capture_batch(
+            account=self.account_a,
+            captures=[
+                a_capture(
+                    item.remote_id,
+                    "Svaren dröjer en vecka.",
+                    direction="drawn_up",
+                    author_handle="@biblioteket@social.example",
+                )
+            ],
+            source="test",
+        )
+        self.assertEqual(item.versions.count(), 2)
+        [health] = selectors.request_figures(records_request).sensitive
+        self.assertEqual((health.category, health.records), ("health", 1))
+
     def test_the_search_that_compiled_records_counts_by_category_not_words_r26(self) -> None:
         records_request = new_request(self.rita)
         capture_batch(
