@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
+from django_htmx.http import HttpResponseClientRedirect
 
 # Set at sign-in: the person had a confirmed authenticator then (see core/signals.py).
 SESSION_HAS_DEVICE = "narvaro_has_second_factor"
@@ -45,31 +46,46 @@ class OrganisationLanguageMiddleware:
 
 
 class HtmxSignInMiddleware:
-    """An htmx request whose session has ended answers 401, not the sign-in page.
+    """An htmx request whose session has ended is not answered with the sign-in page.
 
     `login_required` and the second-factor step answer with a redirect, which the browser
-    follows inside the XHR: htmx would then swap the whole sign-in page into a poller (inside
-    a live region). With 401 nothing is swapped; the page says the session has ended and stops
-    polling (app.js), and what is typed on the page stays.
+    follows inside the XHR: htmx would then swap the whole sign-in page into the element that
+    asked (a filtered list, a poller inside a live region). Instead:
+
+    - a **poller** of the inbox (`HX-Trigger` names it) gets 401: nothing is swapped, the page
+      says the session has ended and stops polling, and what is typed on it stays (app.js);
+    - **any other htmx request** gets `HX-Redirect` to the same sign-in (or second-factor)
+      address, with the page the person was on as `next`: htmx loads it as a whole page.
     """
+
+    POLLERS = frozenset({"news-poll", "conversation-poll"})
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.headers.get("HX-Request") == "true" and response.status_code in (301, 302):
-            from django.conf import settings
+        if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302):
+            return response
+        from django.conf import settings
 
-            location = response.get("Location", "")
-            targets = (
-                resolve_url(settings.LOGIN_URL),
-                reverse("core:two_factor_verify"),
-                reverse("core:two_factor_setup"),
-            )
-            if location.split("?")[0] in targets:
-                return HttpResponse(status=401)
-        return response
+        location = response.get("Location", "")
+        path = location.split("?")[0]
+        targets = (
+            resolve_url(settings.LOGIN_URL),
+            reverse("core:two_factor_verify"),
+            reverse("core:two_factor_setup"),
+        )
+        if path not in targets:
+            return response
+        if request.headers.get("HX-Trigger") in self.POLLERS:
+            return HttpResponse(status=401)
+        # Back to the page the person was on, not to the fragment htmx asked for.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "")
+        if not back.startswith("/"):
+            back = "/"
+        return HttpResponseClientRedirect(f"{path}?{urlencode({'next': back})}")
 
 
 class RequireTwoFactorMiddleware:

@@ -228,8 +228,9 @@ def items_sensitive_categories(items: QuerySet[Item]) -> dict[int, set[str]]:
 
     The radar's reading where it has one (it keeps a flag once raised, through later edits);
     for the others (our own posts, items not yet classified) the radar's keywords run on the
-    text of every version, since the printout releases every version. Two queries whatever
-    the number of items: the ids go to the database as a subquery and the texts are streamed.
+    text of every version, since the printout releases every version; so they do on every
+    version of an edited item the radar has read. Two queries whatever the number of items:
+    the ids go to the database as subqueries and the texts are streamed.
     """
     ids = items.values("pk")
     found: dict[int, set[str]] = {}
@@ -238,7 +239,12 @@ def items_sensitive_categories(items: QuerySet[Item]) -> dict[int, set[str]]:
         if categories:
             found[item_id] = categories
     unread = items_unread(Item.objects.filter(pk__in=ids)).values("pk")
-    texts = ItemVersion.objects.filter(item_id__in=unread).exclude(text=None)
+    # The radar reads an item's newest text; an edited item may hold a category only in an
+    # earlier version, which the printout releases too: its versions are read here as well.
+    edited = ItemVersion.objects.filter(item_id__in=ids, number__gt=1).values("item_id")
+    texts = ItemVersion.objects.filter(Q(item_id__in=unread) | Q(item_id__in=edited)).exclude(
+        text=None
+    )
     for item_id, text in texts.values_list("item_id", "text").iterator(chunk_size=2000):
         categories = set(sensitive_categories_of(text or ""))
         if categories:

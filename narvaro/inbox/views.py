@@ -258,15 +258,18 @@ def conversation_updates(request: AuthedRequest, pk: int) -> HttpResponse:
     if shown == now:
         return HttpResponse(status=204)
     new_messages = max(0, now.messages - shown.messages) if shown else 0
-    changes = (
-        max(0, now.events - shown.events)
-        + max(0, now.item_events - shown.item_events)
-        # an edit is a new version; a new message brings its first one
-        + max(0, now.versions - shown.versions - new_messages)
-        + (now.facts != shown.facts)
-        if shown
-        else 0
-    )
+    changes = 0
+    if shown:
+        events = max(0, now.events - shown.events)
+        changes = (
+            events
+            + max(0, now.item_events - shown.item_events)
+            # an edit is a new version; a new message brings its first one
+            + max(0, now.versions - shown.versions - new_messages)
+            # facts changed without an event of their own (the harvest, the classifier);
+            # an assignment or a status change is its event already
+            + (now.facts != shown.facts and not events and not new_messages)
+        )
     _log_view(request, conversation)  # the archived messages are shown again
     return render(
         request,

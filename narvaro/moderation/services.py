@@ -330,6 +330,29 @@ def _run(
     )
 
 
+def _media_withhold(*, item: Item, record: ModerationAction, actor: User | None) -> None:
+    """R19/R20 follow the decision, not the platform's answer: from the moment a CSAM reason
+    is recorded, the item's media (and the same files elsewhere) are shown, served and copied
+    nowhere, also when the hide or report then fails. Once per item (the item row is locked,
+    so two moderators at once append one event)."""
+    Item.objects.select_for_update().filter(pk=item.pk).first()
+    if media_withheld_ids([item.pk]):
+        return
+    version = record.policy_version
+    item_event_record(
+        item=item,
+        type=ItemEvent.Type.MEDIA_WITHHELD,
+        details={
+            "moderation_action": record.pk,
+            "reason": record.reason,
+            "action": record.action,
+            "policy_version": version.number if version else None,
+        },
+        actor=actor,
+        source="moderation",
+    )
+
+
 def moderation_act(
     *,
     actor: User,
@@ -365,21 +388,6 @@ def moderation_act(
     if action != Action.BLOCK:
         block_until = None
     restricted = reason in RESTRICTED_REASONS
-    if restricted and not media_withheld_ids([item.pk]):
-        # R19/R20 follow the decision, not the platform's answer: from now on the item's
-        # media (and the same files elsewhere) are shown, served and copied nowhere, also
-        # when the hide or report below fails.
-        item_event_record(
-            item=item,
-            type=ItemEvent.Type.MEDIA_WITHHELD,
-            details={
-                "reason": reason,
-                "action": action,
-                "policy_version": version.number if version else None,
-            },
-            actor=actor,
-            source="moderation",
-        )
     pdf = item_rendering(
         item,
         restricted=restricted,
@@ -405,7 +413,10 @@ def moderation_act(
         actor=actor,
     )
     record.full_clean()
-    record.save()  # before the platform is touched: the rendering is on record (R17)
+    with transaction.atomic():
+        record.save()  # before the platform is touched: the rendering is on record (R17)
+        if restricted:
+            _media_withhold(item=item, record=record, actor=actor)
     if by_hand:
         record.status = ModerationAction.Status.BY_HAND
     else:

@@ -183,4 +183,27 @@ def test_an_ended_session_stops_the_polling_and_keeps_the_draft(page: Page, cast
     )
     assert page.locator("#conversation-poll[hx-get]").count() == 0
     assert page.locator("main #id_username").count() == 0  # no sign-in page swapped in
+    sign_in_link = page.locator("#conversation-news a").get_attribute("href") or ""
+    assert sign_in_link == f"/sign-in/?next=%2Finbox%2F{newest}%2F"
     assert page.input_value("#id_text") == "Ett svar under arbete"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_a_quiet_poll_leaves_the_focus_where_the_person_puts_it(page: Page, cast: Cast) -> None:
+    """A poll that finds nothing (204) must not move the focus on a later, unrelated swap."""
+    newest, _late, _answered = inbox_support.home_conversations(cast, "manager")
+    inbox_support.connected_conversation(cast, "manager")
+    sign_in(page, "alice")
+    page.goto(f"/inbox/{newest}/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    tab_to(page, "#conversation-messages a")
+    with page.expect_response(lambda r: "/updates/" in r.url) as polled:
+        poll_now(page, "#conversation-poll")
+    assert polled.value.status == 204
+    # A saved reply chosen with the keyboard puts the cursor in the reply box, and it stays.
+    tab_to(page, ".saved-replies li:first-child button")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'id_text'")
+    page.wait_for_timeout(300)  # past htmx's settle delay, when a stale place would be used
+    assert focused(page)["id"] == "id_text"

@@ -644,6 +644,24 @@ class SensitiveDataTests(NarvaroTestCase):
         [health] = selectors.request_figures(records_request).sensitive
         self.assertEqual((health.category, health.records), ("health", 1))
 
+    def test_an_earlier_version_of_a_record_the_radar_read_counts_too_r26(self) -> None:
+        """The radar read only the newest text (classified after the edit)."""
+        from narvaro.radar.services import items_classify
+
+        for text in ("Jag har fått diagnosen diabetes, kan ni hjälpa mig?", "Kan ni hjälpa mig?"):
+            capture_batch(
+                account=self.account_a, captures=[a_capture("edited", text)], source="test"
+            )
+        edited = Item.objects.get(remote_id="edited")
+        items_classify([edited.pk])
+        self.assertEqual(edited.versions.count(), 2)
+        records_request = new_request(self.rita)
+        services.request_items_add(
+            actor=self.rita, records_request=records_request, items=Item.objects.all()
+        )
+        [health] = selectors.request_figures(records_request).sensitive
+        self.assertEqual((health.category, health.records), ("health", 1))
+
     def test_the_search_that_compiled_records_counts_by_category_not_words_r26(self) -> None:
         records_request = new_request(self.rita)
         capture_batch(

@@ -1046,10 +1046,10 @@ class AuditAndNewsTests(InboxTestCase):
         update = client.get(url, shown)
         self.assertEqual(update.status_code, 200)
         self.assertEqual(update.context["new_messages"], 1)
-        # The assignment's event, and the facts (answered, assigned) that changed.
-        self.assertEqual(update.context["new_events"], 2)
+        # The assignment is one change (its event; the facts it changed are not counted again).
+        self.assertEqual(update.context["new_events"], 1)
         self.assertContains(update, "1 new message in the conversation.")
-        self.assertContains(update, "2 changes by colleagues or the system.")
+        self.assertContains(update, "1 change by a colleague or the system.")
         for part in ("conversation-facts", "conversation-messages", "conversation-history"):
             self.assertContains(update, f'id="{part}" hx-swap-oob="true"')
         self.assertContains(update, "Ja, vi har öppet.")
@@ -1093,7 +1093,17 @@ class AuditAndNewsTests(InboxTestCase):
         self.assertEqual(response.context["count"], 0)
         signed_out = self.client_for(None).get(reverse("inbox:inbox_news"))
         self.assertEqual(signed_out.status_code, 302)
-        # From htmx (a poll after the session ended): 401, so no sign-in page is swapped in.
-        polled = self.client_for(None).get(reverse("inbox:inbox_news"), HTTP_HX_REQUEST="true")
+        # From the list's poller after the session ended: 401, so no sign-in page is swapped
+        # in; from any other htmx element: a whole-page redirect to sign in, back afterwards.
+        polled = self.client_for(None).get(
+            reverse("inbox:inbox_news"), HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="news-poll"
+        )
         self.assertEqual(polled.status_code, 401)
         self.assertEqual(polled.content, b"")
+        other = self.client_for(None).get(
+            reverse("inbox:inbox_news"),
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_CURRENT_URL="http://testserver/inbox/?view=all",
+        )
+        self.assertEqual(other.status_code, 200)
+        self.assertEqual(other["HX-Redirect"], "/sign-in/?next=%2Finbox%2F%3Fview%3Dall")

@@ -297,6 +297,49 @@ class RestrictedTests(ModerationTestCase):
         self.assertNotIn(png, b"".join(bundle.read(name) for name in bundle.namelist()))
 
 
+class MediaWithheldBackfillTests(ModerationTestCase):
+    """Migration moderation 0002: CSAM decisions recorded before the withholding event."""
+
+    def test_a_csam_decision_without_the_event_gets_it_once(self) -> None:
+        import importlib
+
+        from django.apps import apps
+
+        from narvaro.archive.selectors import media_withheld_ids
+
+        backfill = importlib.import_module(
+            "narvaro.moderation.migrations.0002_media_withheld_backfill"
+        )
+        item = self.inbound("legacy", media=(a_png("x.png"),))
+        other = self.inbound("ordinary")
+        # As a failed decision was stored before: the action row, no archive event.
+        for target, reason, restricted in ((item, Reason.CSAM, True), (other, Reason.SPAM, False)):
+            ModerationAction.objects.create(
+                account=self.account_a,
+                item=target,
+                action="hide",
+                reason=reason,
+                reason_text="Tidigare beslut",
+                restricted=restricted,
+                status=ModerationAction.Status.FAILED,
+                rendering_sha256="0" * 64,
+                rendering_name="moderation/renderings/x.pdf",
+                rendering_size=1,
+                actor=self.max,
+            )
+        self.assertEqual(media_withheld_ids([item.pk, other.pk]), set())
+
+        backfill.withhold_decided(apps, None)
+        backfill.withhold_decided(apps, None)  # again: nothing more
+
+        self.assertEqual(media_withheld_ids([item.pk, other.pk]), {item.pk})
+        [event] = ItemEvent.objects.filter(item=item, type=ItemEvent.Type.MEDIA_WITHHELD)
+        self.assertEqual(event.details["recorded_later"], True)
+        self.assertTrue(event.actor_name)
+        self.assertFalse(ItemEvent.objects.filter(item=other).exists())
+        self.assertTrue(verify_archive().intact)
+
+
 class EscalationTests(ModerationTestCase):
     def test_a_threat_opens_a_task_with_the_evidence_bundle(self) -> None:
         item = self.inbound("777", text="Jag vet var du bor, akta dig")

@@ -172,7 +172,10 @@ class LearningTests(NarvaroTestCase):
         services.items_classify(later)
         return later
 
-    def test_a_label_set_while_the_model_reads_again_is_kept(self) -> None:
+    def test_a_label_set_after_the_model_read_the_item_is_kept(self) -> None:
+        """A label set between the reading and the writing (one connection: the race of two,
+        a label committed between the lock and the write, is closed by locking every row to
+        be written, which a single-threaded test cannot interleave)."""
         later = self.later_items()
         self.correct_all()
         read = learning.read

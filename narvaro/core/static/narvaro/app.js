@@ -121,7 +121,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
   // A poll that redraws the region the person is in keeps their place in it (WCAG 2.4.3).
   let place = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if (!isPoller(event.detail.elt)) return;
+    // beforeSwap comes for every answer; only a redraw (not a 204, 401 or 404) moves anything.
+    if (!isPoller(event.detail.elt) || !event.detail.shouldSwap) return;
     const active = document.activeElement;
     const region =
       active &&
@@ -131,6 +132,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
     place = region
       ? { id: region.id, href: active.getAttribute("href"), at: focusable(region).indexOf(active) }
       : null;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    // A poll that redrew nothing leaves no place to restore for a later, unrelated swap.
+    if (isPoller(event.detail.elt) && event.detail.xhr && event.detail.xhr.status !== 200) {
+      place = null;
+    }
   });
   document.addEventListener("htmx:afterSettle", () => {
     if (!place) return;
@@ -168,9 +175,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
     poller.replaceWith(stopped);
     if (status === 404 && poller.id === "conversation-poll") {
       // Its actions would answer "not found" now: they are turned off (the text stays).
-      document.querySelectorAll("main form[method=post] button").forEach((button) => {
-        button.disabled = true;
-      });
+      document
+        .querySelectorAll("main form[method=post] button, .saved-replies button")
+        .forEach((button) => {
+          button.disabled = true;
+        });
     }
   });
 })();
