@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import resolve, reverse
@@ -38,8 +39,6 @@ class OrganisationLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         if not settings.NARVARO_BROWSER_LANGUAGE:
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
@@ -67,8 +66,6 @@ class HtmxSignInMiddleware:
         response = self.get_response(request)
         if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302):
             return response
-        from django.conf import settings
-
         location = response.get("Location", "")
         path = location.split("?")[0]
         targets = (

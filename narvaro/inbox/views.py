@@ -129,18 +129,16 @@ def inbox_news(request: AuthedRequest) -> HttpResponse:
     params = [(k, str(v)) for k, v in request.GET.items() if k != "shown"]
     params.append(("shown", str(count)))
     querystring = _querystring(request)
+    list_url = reverse("inbox:inbox") + (f"?{querystring}" if querystring else "")
     return render(
         request,
         "inbox/partials/news.html",
         {
             "count": count,
             "reload_url": "?" + querystring,
-            "list_url": reverse("inbox:inbox") + (f"?{querystring}" if querystring else ""),
+            "list_url": list_url,
             # The same list, first page, refreshed in place by htmx.
-            "show_url": reverse("inbox:inbox")
-            + "?"
-            + (f"{querystring}&" if querystring else "")
-            + "updated=1",
+            "show_url": list_url + ("&" if querystring else "?") + "updated=1",
             "poll_url": reverse("inbox:inbox_news") + "?" + urlencode(params),
         },
     )

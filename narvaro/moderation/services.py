@@ -330,11 +330,14 @@ def _run(
     )
 
 
-def _media_withhold(*, item: Item, record: ModerationAction, actor: User | None) -> None:
+def media_withhold(
+    *, item: Item, record: ModerationAction, actor: User | None, recorded_later: bool = False
+) -> None:
     """R19/R20 follow the decision, not the platform's answer: from the moment a CSAM reason
     is recorded, the item's media (and the same files elsewhere) are shown, served and copied
     nowhere, also when the hide or report then fails. Once per item (the item row is locked,
-    so two moderators at once append one event)."""
+    so two moderators at once append one event). `recorded_later`: appended after the
+    decision (migration moderation 0002, for decisions made before this event existed)."""
     Item.objects.select_for_update().filter(pk=item.pk).first()
     if media_withheld_ids([item.pk]):
         return
@@ -347,6 +350,7 @@ def _media_withhold(*, item: Item, record: ModerationAction, actor: User | None)
             "reason": record.reason,
             "action": record.action,
             "policy_version": version.number if version else None,
+            **({"recorded_later": True} if recorded_later else {}),
         },
         actor=actor,
         source="moderation",
@@ -416,7 +420,7 @@ def moderation_act(
     with transaction.atomic():
         record.save()  # before the platform is touched: the rendering is on record (R17)
         if restricted:
-            _media_withhold(item=item, record=record, actor=actor)
+            media_withhold(item=item, record=record, actor=actor)
     if by_hand:
         record.status = ModerationAction.Status.BY_HAND
     else:

@@ -262,16 +262,7 @@ class _Writer:
         self.media_written.add(row.sha256)
         self.result.media += 1
         self.result.media_bytes += row.size
-        _dump(
-            self.files["media.jsonl"],
-            {
-                "sha256": row.sha256,
-                "content_type": row.content_type,
-                "size": row.size,
-                "first_seen_at": iso(row.first_seen_at),
-                "file": name,
-            },
-        )
+        self._media_line(row, file=name)
         return name
 
     def _withheld(self, row: MediaFile) -> None:
@@ -280,17 +271,18 @@ class _Writer:
             return
         self.media_written.add(row.sha256)
         self.result.media_withheld += 1
-        _dump(
-            self.files["media.jsonl"],
-            {
-                "sha256": row.sha256,
-                "content_type": row.content_type,
-                "size": row.size,
-                "first_seen_at": iso(row.first_seen_at),
-                "file": None,
-                "withheld": MEDIA_WITHHELD_NOTE,
-            },
-        )
+        self._media_line(row, file=None, withheld=MEDIA_WITHHELD_NOTE)
+
+    def _media_line(self, row: MediaFile, *, file: str | None, **extra: str) -> None:
+        """A file's line in media.jsonl: digest, type, size, first seen, where it is."""
+        line = {
+            "sha256": row.sha256,
+            "content_type": row.content_type,
+            "size": row.size,
+            "first_seen_at": iso(row.first_seen_at),
+            "file": file,
+        }
+        _dump(self.files["media.jsonl"], {**line, **extra})
 
     def attachment(self, row: VersionMedia) -> dict[str, Any]:
         withheld = attachment_withheld(row, self.withheld)

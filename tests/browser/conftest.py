@@ -41,6 +41,7 @@ from tests.browser.support import (
     Cast,
     build_cast,
     new_context,
+    set_language,
     sign_in,
 )
 
@@ -116,3 +117,19 @@ def sessions(
 @pytest.fixture(scope="session")
 def server_url(server: LiveServer) -> str:
     return server.url
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, chromium: Browser, server_url: str) -> Iterator[Page]:
+    """A fresh, signed-out tab in Swedish (a module's LANGUAGE may choose another).
+
+    The browser's own locale is sv-SE; a module sets BROWSER_LOCALE = "en-US" where its date
+    fields should take month, day and year.
+    """
+    context = new_context(
+        chromium, server_url, locale=getattr(request.module, "BROWSER_LOCALE", "sv-SE")
+    )
+    set_language(context, server_url, getattr(request.module, "LANGUAGE", "sv"))
+    page = context.new_page()
+    yield page
+    context.close()

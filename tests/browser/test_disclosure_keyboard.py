@@ -8,11 +8,10 @@ the arrow keys and Enter only, in Swedish, with a visible focus indicator along 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.archive.capture import CaptureInput
 from narvaro.archive.services import capture_batch
@@ -24,20 +23,12 @@ from tests.browser.support import (
     Cast,
     assert_focus_visible,
     choose_option,
-    new_context,
-    set_language,
     tab_to,
 )
 from tests.browser.test_keyboard_flows import follow_link, keyboard_sign_in, type_into
 
-
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    context = new_context(chromium, server_url, locale="en-US")
-    set_language(context, server_url, "sv")
-    page = context.new_page()
-    yield page
-    context.close()
+# The browser's own locale: its date fields take month, day and year.
+BROWSER_LOCALE = "en-US"
 
 
 @pytest.mark.browser

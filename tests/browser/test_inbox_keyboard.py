@@ -10,10 +10,9 @@ rather than sent (sending is tested end to end against mastodon-mock in narvaro/
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.inbox.models import Conversation, ConversationEvent, Status
 from tests.browser import inbox_support
@@ -21,20 +20,9 @@ from tests.browser.support import (
     Cast,
     assert_focus_visible,
     focused,
-    new_context,
-    set_language,
     sign_in,
     tab_to,
 )
-
-
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    context = new_context(chromium, server_url)
-    set_language(context, server_url, "sv")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def focused_href(page: Page) -> str:

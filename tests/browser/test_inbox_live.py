@@ -10,10 +10,8 @@ in the reply box stays. The poll runs every 20–30 s; the test fires it at once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.archive.services import capture_batch
 from narvaro.inbox.derive import conversations_derive
@@ -25,20 +23,9 @@ from tests.browser.support import (
     axe_violations,
     focused,
     format_violations,
-    new_context,
-    set_language,
     sign_in,
     tab_to,
 )
-
-
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    context = new_context(chromium, server_url)
-    set_language(context, server_url, "sv")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def poll_now(page: Page, poller: str) -> None:

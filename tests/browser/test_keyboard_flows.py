@@ -8,12 +8,11 @@ check that the element with focus shows a visible focus indicator.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.channels.models import Account
 from narvaro.core.models import User
@@ -25,22 +24,14 @@ from tests.browser.support import (
     choose_option,
     focused,
     fresh_totp_code,
-    new_context,
-    set_language,
     tab_to,
 )
 
 LANGUAGE = "sv"
 
 
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    """A fresh, signed-out tab in Swedish. Its date fields take month, day and year (en-US)."""
-    context = new_context(chromium, server_url, locale="en-US")
-    set_language(context, server_url, LANGUAGE)
-    page = context.new_page()
-    yield page
-    context.close()
+# The browser's own locale: its date fields take month, day and year.
+BROWSER_LOCALE = "en-US"
 
 
 def keyboard_sign_in(page: Page, username: str, device: TOTPDevice | None = None) -> None:

@@ -8,10 +8,8 @@ event. Tab, typing, the arrow keys, Space and Enter only, in Swedish, with visib
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.archive.fixity import verify_archive
 from narvaro.archive.models import Item, ItemEvent
@@ -21,20 +19,12 @@ from tests.browser.support import (
     Cast,
     assert_focus_visible,
     focused,
-    new_context,
-    set_language,
     tab_to,
 )
 from tests.browser.test_keyboard_flows import follow_link, keyboard_sign_in, select_with_keys
 
-
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    context = new_context(chromium, server_url, locale="en-US")
-    set_language(context, server_url, "sv")
-    page = context.new_page()
-    yield page
-    context.close()
+# The browser's own locale: its date fields take month, day and year.
+BROWSER_LOCALE = "en-US"
 
 
 def press_space_on(page: Page, selector: str) -> None:

@@ -7,10 +7,8 @@ classified so", and correct the category (a label the classifier learns from).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.radar.models import Alert, Label
 from tests.browser import radar_pages
@@ -18,20 +16,12 @@ from tests.browser.support import (
     Cast,
     assert_focus_visible,
     focused,
-    new_context,
-    set_language,
     tab_to,
 )
 from tests.browser.test_keyboard_flows import follow_link, keyboard_sign_in, type_into
 
-
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    context = new_context(chromium, server_url, locale="en-US")
-    set_language(context, server_url, "sv")
-    page = context.new_page()
-    yield page
-    context.close()
+# The browser's own locale: its date fields take month, day and year.
+BROWSER_LOCALE = "en-US"
 
 
 @pytest.mark.browser

@@ -8,12 +8,11 @@ Enter only, in Swedish, with visible focus.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from narvaro.core.models import User
 from narvaro.lib.testing import make_person
@@ -21,8 +20,6 @@ from narvaro.organisation.models import CalendarDay, DutyAssignment, OpeningHour
 from tests.browser.support import (
     Cast,
     assert_focus_visible,
-    new_context,
-    set_language,
     tab_to,
 )
 from tests.browser.test_keyboard_flows import (
@@ -33,14 +30,8 @@ from tests.browser.test_keyboard_flows import (
     type_into,
 )
 
-
-@pytest.fixture
-def page(chromium: Browser, server_url: str) -> Iterator[Page]:
-    context = new_context(chromium, server_url, locale="en-US")
-    set_language(context, server_url, "sv")
-    page = context.new_page()
-    yield page
-    context.close()
+# The browser's own locale: its date fields take month, day and year.
+BROWSER_LOCALE = "en-US"
 
 
 def press_submit(page: Page) -> None:

@@ -192,8 +192,9 @@ class AccessTests(InboxTestCase):
         self.assertEqual(self.post(self.rita, "conversation_assign_me", self.park).status_code, 403)
         self.assertEqual(self.post(self.adam, "conversation_assign_me", self.park).status_code, 302)
 
-    def test_a_conversation_whose_first_item_is_secret_is_hidden_from_non_registrars(self) -> None:
-        registry_flag(
+    def flag_library_secret(self) -> RegistryEntry:
+        """The registrar flags the library conversation's first message secret (sekretess)."""
+        return registry_flag(
             actor=self.rita,
             item=self.library.root_item,
             kind=RegistryEntry.Kind.SECRET,
@@ -202,6 +203,9 @@ class AccessTests(InboxTestCase):
             description="Uppgifter om hälsa",
             case_number="KS 2026/12",
         )
+
+    def test_a_conversation_whose_first_item_is_secret_is_hidden_from_non_registrars(self) -> None:
+        self.flag_library_secret()
         self.assertEqual(self.list_ids(self.alice, view="all"), [])
         self.assertEqual(self.list_ids(self.vera, view="all"), [])
         for user in (self.alice, self.vera):
@@ -217,15 +221,7 @@ class AccessTests(InboxTestCase):
         self.assertContains(response, "När öppnar biblioteket?")
 
     def test_a_secret_lifted_shows_the_conversation_again(self) -> None:
-        entry = registry_flag(
-            actor=self.rita,
-            item=self.library.root_item,
-            kind=RegistryEntry.Kind.SECRET,
-            received_on=NOW.date(),
-            sender="Anna",
-            description="Uppgifter om hälsa",
-            case_number="KS 2026/12",
-        )
+        entry = self.flag_library_secret()
         registry_secrecy_lift(actor=self.rita, entry=entry, reason="Sekretessen prövad")
         self.assertTrue(
             self.library.root_item.events.filter(type=ItemEvent.Type.SECRET_LIFTED).exists()

@@ -5,8 +5,9 @@ carried-out action named a CSAM reason; a decision whose platform action failed 
 pending) withheld nothing. Every `ModerationAction` with `restricted` set whose item has no
 withholding event now gets the `media_withheld` event the decision appends today.
 
-The event is appended through the archive's single writer (`item_event_record`), which keeps
-the account's hash chain linear: a chained entry cannot be written with historical models.
+The event is appended as a decision appends it today (`moderation.services.media_withhold`,
+through the archive's single writer, which keeps the account's hash chain linear): a chained
+entry cannot be written with historical models.
 Nothing else is changed, and running it again appends nothing.
 """
 
@@ -18,35 +19,19 @@ from django.db import migrations
 
 
 def withhold_decided(apps: Any, schema_editor: Any) -> None:
-    from narvaro.archive.events import item_event_record
-    from narvaro.archive.models import Item, ItemEvent
-    from narvaro.archive.selectors import media_withheld_ids
+    from django.db import transaction
+
     from narvaro.moderation.models import ModerationAction
+    from narvaro.moderation.services import media_withhold
 
     decided = (
         ModerationAction.objects.filter(restricted=True)
-        .select_related("policy_version")
+        .select_related("item", "policy_version", "actor")
         .order_by("created_at", "pk")
     )
-    done: set[int] = set()
     for action in decided.iterator():
-        if action.item_id in done or media_withheld_ids([action.item_id]):
-            continue
-        version = action.policy_version
-        item_event_record(
-            item=Item.objects.get(pk=action.item_id),
-            type=ItemEvent.Type.MEDIA_WITHHELD,
-            details={
-                "moderation_action": action.pk,
-                "reason": action.reason,
-                "action": action.action,
-                "policy_version": version.number if version else None,
-                "recorded_later": True,
-            },
-            actor=action.actor,
-            source="moderation",
-        )
-        done.add(action.item_id)
+        with transaction.atomic():  # media_withhold locks the item and appends once per item
+            media_withhold(item=action.item, record=action, actor=action.actor, recorded_later=True)
 
 
 class Migration(migrations.Migration):

@@ -76,21 +76,7 @@ class LearningTests(NarvaroTestCase):
         from narvaro.inbox.derive import conversations_derive
         from narvaro.inbox.models import Conversation, ConversationEvent
 
-        now = timezone.now()
-        capture_batch(
-            account=self.account_a,
-            captures=[
-                a_capture("later-1", "Fjärde veckan utan sophämtning på Skolgatan", created_at=now),
-                a_capture(
-                    "later-2", "Sophämtningen har uteblivit igen på Skolgatan", created_at=now
-                ),
-            ],
-            source="test",
-        )
-        later = list(
-            Item.objects.filter(remote_id__startswith="later-").values_list("pk", flat=True)
-        )
-        services.items_classify(later)
+        later = self.later_items()
         conversations_derive()
         # The staff label everything but the two later items; labels are kept as they are.
         self.correct_all()
